@@ -5,7 +5,7 @@
 /*
  * A minimal harness for deterministic unit tests: checks that report
  * FILE:LINE and carry on, a summary line, and an EAL set up without
- * hugepages, PCI or shared files so that tests can run side by side.
+ * hugepages, PCI or shared config files so that tests can run side by side.
  */
 
 #include <stdio.h>
@@ -40,7 +40,7 @@ static inline int
 mg_test_eal_init(const char *name)
 {
 	char *argv[] = { (char *)name, "--no-huge", "-m", "512", "--no-pci",
-		"--in-memory", "--no-telemetry", "--log-level=lib.eal:error",
+		"--no-shconf", "--no-telemetry", "--log-level=lib.eal:error",
 		"-l", "0", NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
