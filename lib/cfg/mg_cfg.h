@@ -42,6 +42,8 @@ struct mg_cfg_dataplane {
 	uint32_t memory_mb;		/* 0 = EAL default (hugepages) */
 	char file_prefix[64];		/* EAL --file-prefix, telemetry socket dir */
 	uint32_t flows_per_worker;	/* connection-tracking capacity per lcore */
+	uint16_t snat_port_min;		/* full-NAT local ports; below them the */
+	uint16_t snat_port_max;		/* health probes' ports (1024..2047) */
 	uint32_t n_eal_args;
 	char eal_args[MG_MAX_EAL_ARGS][128];	/* extra EAL arguments, verbatim */
 };
@@ -176,5 +178,20 @@ void mg_config_free(struct mg_config *cfg);
 /** Look-ups by name; -1 when absent. */
 int mg_config_port_index(const struct mg_config *cfg, const char *name);
 int mg_config_cluster_index(const struct mg_config *cfg, const char *name);
+
+/**
+ * Call @p fn with the path of every key of the schema, parents before their
+ * children, in file order: "dataplane", "dataplane.workers", ...,
+ * "clusters.health_check.interval_ms", ...
+ */
+void mg_config_schema_foreach(void (*fn)(const char *path, void *arg),
+			      void *arg);
+
+/**
+ * Write a one-line summary of a key into @p buf, as the sample file
+ * documents it: "integer 1..256, default 32; reloadable".
+ * @return 0, or -ENOENT when @p path is not a key of the schema.
+ */
+int mg_config_schema_summary(const char *path, char *buf, size_t len);
 
 #endif /* MG_CFG_H */

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The schema: one table per section. Parsing, range checks, defaults, the
+ * key summaries of the sample file and the tests all read these tables, so
+ * a key exists, with its bounds and default, in exactly one place.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_internal.h"
+
+#define FSIZE(st, f)	sizeof(((st *)0)->f)
+#define KEY(n, t, st, f)	.name = (n), .type = (t), .off = offsetof(st, f)
+#define STR(n, st, f)	KEY(n, CFG_STR, st, f), .size = FSIZE(st, f)
+#define N_KEYS(keys)	(sizeof(keys) / sizeof((keys)[0]))
+#define SECTION(keys, line) { (keys), N_KEYS(keys), (line) }
+
+#define DP struct mg_cfg_dataplane
+static const struct cfg_key dataplane_keys[] = {
+	{ KEY("workers", CFG_U32, DP, workers), .min = 1, .max = MG_MAX_WORKERS,
+	  .def = "1", .doc = "worker lcores polling the ports; the main lcore comes on top" },
+	{ STR("cpus", DP, cpus), .flags = CFG_F_CPUS, .def = "",
+	  .doc = "CPUs for the main lcore and the workers, e.g. \"0-3\"; \"\" = all online" },
+	{ KEY("mbufs", CFG_U32, DP, mbufs), .min = 1023, .max = 16777215,
+	  .def = "16383", .doc = "mbufs in the packet pool; 2^n - 1 is the most compact" },
+	{ KEY("mbuf_cache", CFG_U32, DP, mbuf_cache), .min = 0, .max = 512,
+	  .def = "256", .doc = "per-lcore mbuf cache" },
+	{ KEY("burst", CFG_U32, DP, burst), .min = 1, .max = 256,
+	  .def = "32", .doc = "packets per RX/TX burst" },
+	{ KEY("rx_desc", CFG_U32, DP, rx_desc), .flags = CFG_F_POW2, .min = 64,
+	  .max = 4096, .def = "1024", .doc = "RX descriptors per queue" },
+	{ KEY("tx_desc", CFG_U32, DP, tx_desc), .flags = CFG_F_POW2, .min = 64,
+	  .max = 4096, .def = "1024", .doc = "TX descriptors per queue" },
+	{ KEY("idle_sleep_us", CFG_U32, DP, idle_sleep_us), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 100000, .def = "0",
+	  .doc = "sleep after an empty poll; 0 spins (set it on shared machines)" },
+	{ KEY("hugepages", CFG_BOOL, DP, hugepages), .def = "true",
+	  .doc = "false runs the EAL with --no-huge" },
+	{ KEY("memory_mb", CFG_U32, DP, memory_mb), .min = 0, .max = 1048576,
+	  .def = "0", .doc = "EAL memory (-m); 0 = the EAL default" },
+	{ STR("file_prefix", DP, file_prefix), .flags = CFG_F_NAME,
+	  .def = "meshgate", .doc = "EAL --file-prefix, also names the telemetry socket directory" },
+	{ KEY("flows_per_worker", CFG_U32, DP, flows_per_worker), .min = 1024,
+	  .max = 16777216, .def = "262144", .doc = "connection-tracking entries per worker" },
+	{ KEY("snat_port_min", CFG_U16, DP, snat_port_min), .min = 2048, .max = 65535,
+	  .def = "10240", .doc = "lowest full-NAT local port (1024..2047 are the health probes')" },
+	{ KEY("snat_port_max", CFG_U16, DP, snat_port_max), .min = 2048, .max = 65535,
+	  .def = "65535", .doc = "highest full-NAT local port" },
+	{ KEY("eal_args", CFG_STRS, DP, eal_args), .min = 0, .max = MG_MAX_EAL_ARGS,
+	  .size = FSIZE(DP, eal_args[0]), .count_off = offsetof(DP, n_eal_args),
+	  .doc = "extra EAL arguments, passed verbatim" },
+};
+#undef DP
+
+#define PT struct mg_cfg_port
+static const struct cfg_key port_keys[] = {
+	{ STR("name", PT, name), .flags = CFG_F_REQUIRED | CFG_F_NAME,
+	  .doc = "the name listeners, clusters and impairments refer to" },
+	{ STR("device", PT, device), .flags = CFG_F_REQUIRED | CFG_F_DEVICE,
+	  .doc = "a PCI address (\"0000:3b:00.0\") or a vdev (\"net_af_packet0,iface=x\")" },
+	{ KEY("addresses", CFG_PREFIXES, PT, addrs), .flags = CFG_F_REQUIRED,
+	  .min = 1, .max = MG_MAX_PORT_ADDRS, .count_off = offsetof(PT, n_addrs),
+	  .aux_off = offsetof(PT, prefix_len),
+	  .doc = "addresses the port owns, \"ADDR/LEN\"; subnets of ports must not overlap" },
+	{ KEY("gateway", CFG_IP, PT, gateway4), .flags = CFG_F_IP4,
+	  .doc = "IPv4 next hop for destinations off the port's subnets" },
+	{ KEY("gateway6", CFG_IP, PT, gateway6), .flags = CFG_F_IP6,
+	  .doc = "IPv6 next hop for destinations off the port's subnets" },
+	{ KEY("snat_addresses", CFG_IPS, PT, snat_addrs), .min = 0,
+	  .max = MG_MAX_SNAT_ADDRS, .count_off = offsetof(PT, n_snat_addrs),
+	  .doc = "full-NAT source addresses towards endpoints; none = the port's own" },
+	{ KEY("vlan", CFG_U16, PT, vlan), .min = 0, .max = 4094, .def = "0",
+	  .doc = "802.1Q VLAN id; 0 = untagged" },
+	{ KEY("mtu", CFG_U16, PT, mtu), .min = 576, .max = 9000, .def = "1500",
+	  .doc = "IP MTU; at least 1280 on a port with IPv6 addresses" },
+};
+#undef PT
+
+static const struct cfg_enum mode_names[] = {
+	{ "tcp", MG_MODE_TCP, false },
+	{ "udp", MG_MODE_UDP, false },
+	{ "http", 0, true },
+	{ "https", 0, true },
+	{ NULL, 0, false },
+};
+
+#define TO struct mg_cfg_l4_timeouts
+static const struct cfg_key timeout_keys[] = {
+	{ KEY("tcp_syn", CFG_U32, TO, tcp_syn), .flags = CFG_F_RELOAD, .min = 1,
+	  .max = 3600, .def = "10", .doc = "seconds for a handshake to finish" },
+	{ KEY("tcp_established", CFG_U32, TO, tcp_established), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 604800, .def = "900", .doc = "idle seconds of an established connection" },
+	{ KEY("tcp_closing", CFG_U32, TO, tcp_closing), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 3600, .def = "30", .doc = "seconds after the first FIN" },
+	{ KEY("tcp_closed", CFG_U32, TO, tcp_closed), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 3600, .def = "10", .doc = "seconds kept after a RST or the last ACK" },
+	{ KEY("udp", CFG_U32, TO, udp), .flags = CFG_F_RELOAD, .min = 1,
+	  .max = 86400, .def = "60", .doc = "idle seconds of a UDP flow" },
+};
+#undef TO
+static const struct cfg_section timeouts_section = SECTION(timeout_keys, -1);
+
+#define LS struct mg_cfg_listener
+static const struct cfg_key listener_keys[] = {
+	{ STR("name", LS, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the listener's name, for logs and statistics" },
+	{ KEY("mode", CFG_ENUM, LS, mode), .flags = CFG_F_RELOAD, .def = "tcp", .enums = mode_names,
+	  .doc = "tcp or udp: the L4 full-NAT path" },
+	{ STR("port", LS, port_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the port the VIP is on; absent: the port whose subnet holds the VIP" },
+	{ KEY("address", CFG_IP, LS, address), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .doc = "the VIP, IPv4 or IPv6; no port may own it" },
+	{ KEY("listen_port", CFG_U16, LS, listen_port), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .min = 1, .max = 65535, .doc = "the TCP or UDP port on the VIP" },
+	{ STR("cluster", LS, cluster_name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the cluster that serves it; its endpoints share the VIP's family" },
+	{ KEY("timeouts", CFG_GROUP, LS, timeouts), .flags = CFG_F_RELOAD, .sub = &timeouts_section,
+	  .doc = "connection-tracking timeouts, in seconds" },
+};
+#undef LS
+static const struct cfg_section listener_section =
+	SECTION(listener_keys, offsetof(struct mg_cfg_listener, line));
+
+#define EP struct mg_cfg_endpoint
+static const struct cfg_key endpoint_keys[] = {
+	{ KEY("address", CFG_IP, EP, address), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .doc = "the endpoint's address" },
+	{ KEY("port", CFG_U16, EP, port), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .min = 1, .max = 65535, .doc = "the endpoint's TCP or UDP port" },
+	{ KEY("weight", CFG_U32, EP, weight), .flags = CFG_F_RELOAD, .min = 1,
+	  .max = 1000, .def = "1", .doc = "share of new connections, relative to the others" },
+};
+#undef EP
+static const struct cfg_section endpoint_section =
+	SECTION(endpoint_keys, offsetof(struct mg_cfg_endpoint, line));
+
+static const struct cfg_enum health_names[] = {
+	{ "none", MG_HEALTH_NONE, false },
+	{ "tcp", MG_HEALTH_TCP, false },
+	{ "http", 0, true },
+	{ NULL, 0, false },
+};
+
+#define HC struct mg_cfg_health
+static const struct cfg_key health_keys[] = {
+	{ KEY("type", CFG_ENUM, HC, type), .flags = CFG_F_RELOAD, .def = "none",
+	  .enums = health_names, .doc = "none: always up; tcp: a SYN probe, SYN-ACK is up" },
+	{ KEY("interval_ms", CFG_U32, HC, interval_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "2000", .doc = "time between probes of an endpoint" },
+	{ KEY("timeout_ms", CFG_U32, HC, timeout_ms), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 3600000, .def = "1000", .doc = "a probe fails after this; less than interval_ms" },
+	{ KEY("healthy_threshold", CFG_U32, HC, healthy_threshold), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 100, .def = "2", .doc = "successes in a row to come back" },
+	{ KEY("unhealthy_threshold", CFG_U32, HC, unhealthy_threshold), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 100, .def = "3", .doc = "failures in a row to be taken out" },
+	{ KEY("port", CFG_U16, HC, port), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = 65535, .def = "0", .doc = "port to probe; 0 = the endpoint's own port" },
+};
+#undef HC
+static const struct cfg_section health_section = SECTION(health_keys, -1);
+
+static const struct cfg_enum lb_names[] = {
+	{ "maglev", MG_LB_MAGLEV, false },
+	{ "round_robin", 0, true },
+	{ "least_request", 0, true },
+	{ NULL, 0, false },
+};
+
+#define CL struct mg_cfg_cluster
+static const struct cfg_key cluster_keys[] = {
+	{ STR("name", CL, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the name listeners refer to" },
+	{ KEY("lb", CFG_ENUM, CL, lb), .flags = CFG_F_RELOAD, .def = "maglev",
+	  .enums = lb_names, .doc = "the load-balancing algorithm" },
+	{ KEY("maglev_table_size", CFG_U32, CL, maglev_table_size),
+	  .flags = CFG_F_PRIME | CFG_F_RELOAD, .min = 65537, .max = 16777213,
+	  .def = "65537", .doc = "Maglev lookup table entries; larger spreads weights finer" },
+	{ STR("port", CL, port_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the port that reaches the endpoints; absent: the port whose subnet holds them" },
+	{ KEY("endpoints", CFG_LIST, CL, endpoints), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .min = 1, .max = MG_MAX_ENDPOINTS, .size = sizeof(struct mg_cfg_endpoint),
+	  .count_off = offsetof(CL, n_endpoints), .sub = &endpoint_section,
+	  .doc = "the backends, all of one address family" },
+	{ KEY("health_check", CFG_GROUP, CL, health), .flags = CFG_F_RELOAD, .sub = &health_section,
+	  .doc = "active health checks of the endpoints" },
+};
+#undef CL
+static const struct cfg_section cluster_section =
+	SECTION(cluster_keys, offsetof(struct mg_cfg_cluster, line));
+
+static const struct cfg_section port_section =
+	SECTION(port_keys, offsetof(struct mg_cfg_port, line));
+static const struct cfg_section dataplane_section = SECTION(dataplane_keys, -1);
+
+static const struct cfg_enum level_names[] = {
+	{ "emerg", 0, false }, { "alert", 0, false }, { "crit", 0, false },
+	{ "err", 0, false }, { "warning", 0, false }, { "notice", 0, false },
+	{ "info", 0, false }, { "debug", 0, false }, { NULL, 0, false },
+};
+
+#define LG struct mg_cfg_logging
+static const struct cfg_key logging_keys[] = {
+	{ STR("level", LG, level), .flags = CFG_F_RELOAD, .def = "info",
+	  .enums = level_names, .doc = "the least severe level that is logged" },
+	{ STR("file", LG, file), .flags = CFG_F_RELOAD, .def = "", .doc = "log file; \"\" = stderr" },
+	{ KEY("stats_interval_s", CFG_U32, LG, stats_interval_s), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 86400, .def = "10", .doc = "seconds between statistics lines; 0 = none" },
+};
+#undef LG
+static const struct cfg_section logging_section = SECTION(logging_keys, -1);
+
+#define IM struct mg_cfg_impairment
+static const struct cfg_key impairment_keys[] = {
+	{ STR("port", IM, port_name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the port whose transmit side is impaired" },
+	{ KEY("loss_pct", CFG_DOUBLE, IM, loss_pct), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 100, .def = "0", .doc = "percent of packets dropped" },
+	{ KEY("duplicate_pct", CFG_DOUBLE, IM, duplicate_pct), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 100, .def = "0", .doc = "percent of packets sent twice" },
+	{ KEY("reorder_pct", CFG_DOUBLE, IM, reorder_pct), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 100, .def = "0", .doc = "percent of packets held back behind the next" },
+	{ KEY("delay_us", CFG_U32, IM, delay_us), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = 1000000, .def = "0", .doc = "delay added to every packet" },
+	{ KEY("seed", CFG_U64, IM, seed), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = INT64_MAX, .def = "1", .doc = "random seed, so that a run can be repeated" },
+};
+#undef IM
+static const struct cfg_section impairment_section =
+	SECTION(impairment_keys, offsetof(struct mg_cfg_impairment, line));
+
+#define MC struct mg_config
+static const struct cfg_key root_keys[] = {
+	{ KEY("dataplane", CFG_GROUP, MC, dataplane), .sub = &dataplane_section,
+	  .doc = "lcores, memory and the EAL" },
+	{ KEY("ports", CFG_LIST, MC, ports), .flags = CFG_F_REQUIRED, .min = 1,
+	  .max = MG_MAX_PORTS, .size = sizeof(struct mg_cfg_port),
+	  .count_off = offsetof(MC, n_ports), .sub = &port_section,
+	  .doc = "the DPDK ports and the addresses they own" },
+	{ KEY("listeners", CFG_LIST, MC, listeners), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_LISTENERS, .size = sizeof(struct mg_cfg_listener),
+	  .count_off = offsetof(MC, n_listeners), .sub = &listener_section,
+	  .doc = "the VIPs and what serves them" },
+	{ KEY("clusters", CFG_LIST, MC, clusters), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_CLUSTERS, .size = sizeof(struct mg_cfg_cluster),
+	  .count_off = offsetof(MC, n_clusters), .sub = &cluster_section,
+	  .doc = "groups of endpoints and how to balance over them" },
+	{ KEY("logging", CFG_GROUP, MC, logging), .flags = CFG_F_RELOAD, .sub = &logging_section,
+	  .doc = "log level, destination and periodic statistics" },
+	{ KEY("impairment", CFG_LIST, MC, impairments), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_IMPAIRMENTS, .size = sizeof(struct mg_cfg_impairment),
+	  .count_off = offsetof(MC, n_impairments), .sub = &impairment_section,
+	  .doc = "test only: loss, duplication, reordering and delay on transmit" },
+};
+#undef MC
+
+const struct cfg_section mg_cfg_root = SECTION(root_keys, -1);
+
+#define FITS(keys) _Static_assert(N_KEYS(keys) <= CFG_MAX_KEYS, #keys)
+FITS(dataplane_keys);
+FITS(port_keys);
+FITS(timeout_keys);
+FITS(listener_keys);
+FITS(endpoint_keys);
+FITS(health_keys);
+FITS(cluster_keys);
+FITS(logging_keys);
+FITS(impairment_keys);
+FITS(root_keys);
+
+void
+cfg_enum_choices(const struct cfg_enum *e, char *buf, size_t len)
+{
+	size_t n = 0, pos = 0;
+
+	for (const struct cfg_enum *i = e; i->name != NULL; i++)
+		if (!i->unsupported)
+			n++;
+	buf[0] = '\0';
+	for (const struct cfg_enum *i = e; i->name != NULL; i++) {
+		if (i->unsupported)
+			continue;
+		const char *sep = pos == 0 ? "" : --n == 1 ? " or " : ", ";
+		int w = snprintf(buf + pos, len - pos, "%s\"%s\"", sep, i->name);
+		if (w < 0 || (size_t)w >= len - pos)
+			return;
+		pos += (size_t)w;
+	}
+}
+
+void
+cfg_key_summary(const struct cfg_key *k, char *buf, size_t len)
+{
+	char what[256], def[96] = "";
+	const char *kind = "";
+
+	switch (k->type) {
+	case CFG_U16:
+	case CFG_U32:
+	case CFG_U64:
+		kind = k->flags & CFG_F_POW2 ? "integer, a power of two in " :
+			k->flags & CFG_F_PRIME ? "integer, a prime in " : "integer ";
+		snprintf(what, sizeof(what), "%s%" PRId64 "..%" PRId64, kind,
+			 k->min, k->max);
+		break;
+	case CFG_DOUBLE:
+		snprintf(what, sizeof(what), "number %" PRId64 "..%" PRId64,
+			 k->min, k->max);
+		break;
+	case CFG_BOOL:
+		snprintf(what, sizeof(what), "boolean");
+		break;
+	case CFG_STR:
+	case CFG_ENUM:
+		if (k->enums != NULL)
+			cfg_enum_choices(k->enums, what, sizeof(what));
+		else
+			snprintf(what, sizeof(what), "%s",
+				 k->flags & CFG_F_NAME ? "name" :
+				 k->flags & CFG_F_CPUS ? "CPU list" :
+				 k->flags & CFG_F_DEVICE ? "device" : "string");
+		break;
+	case CFG_IP:
+		snprintf(what, sizeof(what), "%s", k->flags & CFG_F_IP4 ? "IPv4 address" :
+			 k->flags & CFG_F_IP6 ? "IPv6 address" : "IPv4 or IPv6 address");
+		break;
+	case CFG_IPS:
+	case CFG_PREFIXES:
+	case CFG_STRS:
+	case CFG_LIST:
+		kind = k->type == CFG_IPS ? "IP addresses" :
+			k->type == CFG_PREFIXES ? "\"ADDR/LEN\"" :
+			k->type == CFG_STRS ? "strings" : "groups";
+		snprintf(what, sizeof(what), "list of %s, %" PRId64 "..%" PRId64
+			 " entries", kind, k->min, k->max);
+		break;
+	case CFG_GROUP:
+		snprintf(what, sizeof(what), "group");
+		break;
+	}
+
+	if (k->flags & CFG_F_REQUIRED)
+		snprintf(def, sizeof(def), ", required");
+	else if (k->def == NULL)
+		snprintf(def, sizeof(def), "%s", k->type == CFG_GROUP ? "" : ", optional");
+	else if (k->type == CFG_STR || k->type == CFG_ENUM)
+		snprintf(def, sizeof(def), ", default \"%s\"", k->def);
+	else
+		snprintf(def, sizeof(def), ", default %s", k->def);
+
+	snprintf(buf, len, "%s%s%s", what, def,
+		 k->flags & CFG_F_RELOAD ? "; reloadable" : "");
+}
+
+typedef void (*cfg_visit_fn)(const char *path, const struct cfg_key *k, void *arg);
+
+static void
+walk(const struct cfg_section *sec, const char *prefix, cfg_visit_fn fn,
+     void *arg)
+{
+	char path[128];
+
+	for (unsigned i = 0; i < sec->n_keys; i++) {
+		const struct cfg_key *k = &sec->keys[i];
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+			 prefix[0] != '\0' ? "." : "", k->name);
+		fn(path, k, arg);
+		if (k->sub != NULL)
+			walk(k->sub, path, fn, arg);
+	}
+}
+
+struct foreach_arg {
+	void (*fn)(const char *path, void *arg);
+	void *arg;
+};
+
+static void
+foreach_visit(const char *path, const struct cfg_key *k, void *arg)
+{
+	struct foreach_arg *fa = arg;
+
+	fa->fn(path, fa->arg);
+}
+
+void
+mg_config_schema_foreach(void (*fn)(const char *path, void *arg), void *arg)
+{
+	struct foreach_arg fa = { fn, arg };
+
+	walk(&mg_cfg_root, "", foreach_visit, &fa);
+}
+
+struct summary_arg {
+	const char *path;
+	char *buf;
+	size_t len;
+	int rc;
+};
+
+static void
+summary_visit(const char *path, const struct cfg_key *k, void *arg)
+{
+	struct summary_arg *sa = arg;
+
+	if (sa->rc == 0 || strcmp(path, sa->path) != 0)
+		return;
+	cfg_key_summary(k, sa->buf, sa->len);
+	sa->rc = 0;
+}
+
+int
+mg_config_schema_summary(const char *path, char *buf, size_t len)
+{
+	struct summary_arg sa = { path, buf, len, -ENOENT };
+
+	walk(&mg_cfg_root, "", summary_visit, &sa);
+	return sa.rc;
+}
