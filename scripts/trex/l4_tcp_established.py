@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: Apache-2.0
+"""meshgate L4 load profile for TRex STL: one SYN per flow, then data
+(ACK|PSH) on those flows: the forwarding rate of tracked connections. The
+data starts flows/syn_pps + 1 seconds after the SYNs. Tunables: see mg_l4.py.
+
+  trex> start -f scripts/trex/l4_tcp_established.py -p 0 -m 100% -t size=64,flows=1000000
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mg_l4 import MgL4  # noqa: E402
+
+
+class Profile(MgL4):
+    defaults = {"prog": "l4_tcp_established", "proto": "tcp", "tcp": "established"}
+
+
+def register():
+    return Profile()
