@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The control loop on the main lcore: it takes the workers' messages
+ * (neighbours learned or missed, health-probe replies), ages the neighbour
+ * tables, schedules health checks, and rebuilds a cluster's Maglev table
+ * when an endpoint goes up or down. New tables are published with an
+ * atomic pointer swap; old ones are freed after an RCU grace period, so a
+ * worker never waits and never reads freed memory.
+ */
+#include <netinet/in.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "dp_internal.h"
+#include "mg_clock.h"
+
+#define MG_CTL_PERIOD_US	1000	/* the loop's pace */
+#define MG_NEIGH_AGE_US		100000
+
+static struct mg_worker *
+ctl_worker(struct mg_dataplane *dp)
+{
+	/* Control packets leave through worker 0's TX queues. */
+	return dp->workers[0];
+}
+
+static int
+ctl_send(struct mg_dataplane *dp, struct rte_mbuf *m, uint16_t port)
+{
+	m->port = port;
+	if (rte_ring_sp_enqueue(ctl_worker(dp)->ctl_tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+struct probe_ctx {
+	struct mg_dataplane *dp;
+	uint16_t port;
+};
+
+static void
+neigh_probe(const struct mg_ip *ip, const struct rte_ether_addr *mac, void *arg)
+{
+	struct probe_ctx *pc = arg;
+	struct mg_dp_port *port = &pc->dp->ports[pc->port];
+	struct rte_mbuf *m;
+
+	m = mg_neigh_probe_build(pc->dp->pool, &port->iface, ip, mac);
+	if (m != NULL)
+		ctl_send(pc->dp, m, pc->port);
+}
+
+static const struct mg_ip *
+iface_source(const struct mg_net_iface *ifc, uint8_t family)
+{
+	for (uint32_t i = 0; i < ifc->n_addrs; i++)
+		if (ifc->addrs[i].family == family)
+			return &ifc->addrs[i];
+	return NULL;
+}
+
+static int
+health_send(uint32_t target, uint32_t probe_id, void *arg)
+{
+	struct mg_dataplane *dp = arg;
+	const struct mg_rt_endpoint *ep = &dp->endpoints[dp->health_endpoint[target]];
+	const struct mg_cfg_cluster *cc = NULL;
+	uint32_t cl;
+
+	for (cl = 0; cl < dp->n_clusters; cl++) {
+		const struct mg_rt_cluster *c = &dp->clusters[cl];
+
+		if (dp->health_endpoint[target] >= c->first_endpoint &&
+		    dp->health_endpoint[target] < c->first_endpoint + c->n_endpoints) {
+			cc = &dp->cfg->clusters[cl];
+			break;
+		}
+	}
+	if (cc == NULL)
+		return -EINVAL;
+	uint16_t out = dp->clusters[cl].out_port;
+	struct mg_dp_port *port = &dp->ports[out];
+	const struct mg_ip *src = iface_source(&port->iface, ep->addr.family);
+	struct rte_ether_addr mac;
+	struct mg_ip nh;
+	struct rte_mbuf *m;
+
+	if (src == NULL || mg_iface_next_hop(&port->iface, &ep->addr, &nh) != 0)
+		return -ENETUNREACH;
+	if (mg_neigh_lookup(port->neigh, &nh, &mac) != 0) {
+		mg_neigh_request(port->neigh, &nh, mg_clock_now_us());
+		return -EHOSTUNREACH;
+	}
+	struct mg_health_probe pr;
+
+	if (mg_health_probe_info(dp->health, target, probe_id, &pr) != 0)
+		return -EINVAL;
+	m = mg_tcp_probe_build(dp->pool, &port->iface.mac, &mac, port->iface.vlan,
+			       src, pr.sport, &pr.dst, pr.dport, pr.seq);
+	if (m == NULL)
+		return -ENOMEM;
+	return ctl_send(dp, m, out);
+}
+
+/* An endpoint's identity for Maglev: where it lands in the table depends
+ * on its address and port only, so a restart or a reordered config gives
+ * every endpoint the same slots. */
+static uint64_t
+endpoint_key(const struct mg_rt_endpoint *ep)
+{
+	uint64_t h = mg_l4lb_mix64(((uint64_t)ep->port << 8) | ep->addr.family);
+
+	for (int i = 0; i < (ep->addr.family == AF_INET ? 1 : 4); i++)
+		h = mg_l4lb_mix64(h ^ ep->addr.v6w[i]);
+	return h;
+}
+
+int
+mg_control_rebuild_cluster(struct mg_dataplane *dp, uint32_t cl)
+{
+	const struct mg_cfg_cluster *cc = &dp->cfg->clusters[cl];
+	struct mg_rt_cluster *c = &dp->clusters[cl];
+	struct mg_lb_endpoint eps[MG_MAX_ENDPOINTS];
+	bool healthy[MG_MAX_ENDPOINTS];
+	struct mg_lb *lb, *old;
+
+	for (uint32_t i = 0; i < c->n_endpoints; i++) {
+		const struct mg_rt_endpoint *ep = &dp->endpoints[c->first_endpoint + i];
+
+		eps[i].key = endpoint_key(ep);
+		eps[i].weight = cc->endpoints[i].weight;
+		healthy[i] = dp->endpoint_up[c->first_endpoint + i];
+	}
+	lb = mg_lb_create(mg_lb_find("maglev"), eps, c->n_endpoints,
+			  cc->maglev_table_size, (int)rte_socket_id());
+	if (lb == NULL)
+		return -rte_errno;
+	if (mg_lb_set_healthy(lb, healthy) != 0) {
+		mg_lb_free(lb);
+		return -EINVAL;
+	}
+	old = atomic_exchange_explicit(&c->lb, lb, memory_order_release);
+	dp->lb_rebuilds++;
+	if (old == NULL)
+		return 0;
+	if (dp->n_lb_retired == RTE_DIM(dp->lb_retired)) {
+		/* No room to defer: wait for the grace period here. */
+		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+		mg_lb_free(old);
+		return 0;
+	}
+	dp->lb_retired[dp->n_lb_retired].lb = old;
+	dp->lb_retired[dp->n_lb_retired].token = rte_rcu_qsbr_start(dp->rcu);
+	dp->n_lb_retired++;
+	return 0;
+}
+
+static void
+reclaim(struct mg_dataplane *dp)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < dp->n_lb_retired; i++) {
+		if (rte_rcu_qsbr_check(dp->rcu, dp->lb_retired[i].token, false) == 1)
+			mg_lb_free(dp->lb_retired[i].lb);
+		else
+			dp->lb_retired[kept++] = dp->lb_retired[i];
+	}
+	dp->n_lb_retired = kept;
+}
+
+static void
+health_changed(struct mg_dataplane *dp)
+{
+	bool dirty[MG_MAX_CLUSTERS] = { false };
+
+	for (uint32_t t = 0; t < dp->n_health_targets; t++) {
+		uint32_t e = dp->health_endpoint[t];
+		bool up = mg_health_is_up(dp->health, t);
+		char ip[MG_IP_STRLEN];
+
+		if (up == dp->endpoint_up[e])
+			continue;
+		dp->endpoint_up[e] = up;
+		for (uint32_t cl = 0; cl < dp->n_clusters; cl++) {
+			const struct mg_rt_cluster *c = &dp->clusters[cl];
+
+			if (e >= c->first_endpoint && e < c->first_endpoint + c->n_endpoints) {
+				dirty[cl] = true;
+				MG_DP_LOG(NOTICE, "cluster %s: endpoint %s:%u is %s",
+					  dp->cfg->clusters[cl].name,
+					  mg_ip_format(&dp->endpoints[e].addr, ip, sizeof(ip)),
+					  dp->endpoints[e].port, up ? "UP" : "DOWN");
+			}
+		}
+	}
+	for (uint32_t cl = 0; cl < dp->n_clusters; cl++)
+		if (dirty[cl] && mg_control_rebuild_cluster(dp, cl) != 0)
+			MG_DP_LOG(ERR, "cluster %s: table rebuild failed",
+				  dp->cfg->clusters[cl].name);
+}
+
+static void
+drain_messages(struct mg_dataplane *dp, uint64_t now)
+{
+	struct mg_ctl_msg msgs[64];
+
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		unsigned n = rte_ring_sc_dequeue_burst_elem(dp->workers[i]->to_main,
+				msgs, sizeof(msgs[0]), RTE_DIM(msgs), NULL);
+
+		dp->ctl_msgs += n;
+		for (unsigned k = 0; k < n; k++) {
+			struct mg_ctl_msg *m = &msgs[k];
+			struct mg_neigh_table *nt = m->port < dp->n_ports
+				? dp->ports[m->port].neigh : NULL;
+
+			switch (m->kind) {
+			case MG_CTL_NEIGH_LEARN:
+				if (nt != NULL)
+					mg_neigh_apply(nt, &m->learn, now);
+				break;
+			case MG_CTL_NEIGH_MISS:
+				if (nt != NULL)
+					mg_neigh_request(nt, &m->learn.ip, now);
+				break;
+			case MG_CTL_HEALTH_REPLY:
+				if (dp->health != NULL)
+					mg_health_report(dp->health, m->target,
+							 m->probe_id, m->up, now);
+				break;
+			}
+		}
+	}
+}
+
+/* Announce our addresses and resolve the next hops we will need, so the
+ * first packets of the first flows do not wait for ARP. */
+static void
+announce(struct mg_dataplane *dp, uint64_t now)
+{
+	for (uint32_t p = 0; p < dp->n_ports; p++) {
+		struct mg_net_iface *ifc = &dp->ports[p].iface;
+
+		for (uint32_t i = 0; i < ifc->n_addrs + ifc->n_extra; i++) {
+			const struct mg_ip *a = i < ifc->n_addrs ? &ifc->addrs[i]
+				: &ifc->extra[i - ifc->n_addrs];
+			struct rte_mbuf *m = a->family == AF_INET
+				? mg_arp_gratuitous(dp->pool, ifc, a)
+				: mg_nd_unsolicited_na(dp->pool, ifc, a);
+			if (m != NULL)
+				ctl_send(dp, m, (uint16_t)p);
+		}
+		if (ifc->gateway4.family != 0)
+			mg_neigh_request(dp->ports[p].neigh, &ifc->gateway4, now);
+		if (ifc->gateway6.family != 0)
+			mg_neigh_request(dp->ports[p].neigh, &ifc->gateway6, now);
+	}
+	for (uint32_t cl = 0; cl < dp->n_clusters; cl++) {
+		const struct mg_rt_cluster *c = &dp->clusters[cl];
+		struct mg_dp_port *port = &dp->ports[c->out_port];
+
+		for (uint32_t i = 0; i < c->n_endpoints; i++) {
+			struct mg_ip nh;
+
+			if (mg_iface_next_hop(&port->iface,
+					&dp->endpoints[c->first_endpoint + i].addr, &nh) == 0)
+				mg_neigh_request(port->neigh, &nh, now);
+		}
+	}
+}
+
+void
+mg_control_loop(struct mg_dataplane *dp)
+{
+	uint64_t now = mg_clock_now_us();
+	uint64_t next_age = now, next_stats;
+	uint32_t stats_us = dp->cfg->logging.stats_interval_s * 1000000u;
+
+	next_stats = now + stats_us;
+	announce(dp, now);
+	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+		now = mg_clock_now_us();
+		drain_messages(dp, now);
+		if (now >= next_age) {
+			for (uint32_t p = 0; p < dp->n_ports; p++) {
+				struct probe_ctx pc = { .dp = dp, .port = (uint16_t)p };
+
+				mg_neigh_age(dp->ports[p].neigh, now, neigh_probe, &pc);
+			}
+			next_age = now + MG_NEIGH_AGE_US;
+		}
+		if (dp->health != NULL &&
+		    mg_health_poll(dp->health, now, health_send, dp) > 0)
+			health_changed(dp);
+		if (dp->n_lb_retired > 0)
+			reclaim(dp);
+		if (stats_us > 0 && now >= next_stats) {
+			mg_stats_print(dp, rte_log_get_stream());
+			next_stats = now + stats_us;
+		}
+		rte_delay_us_sleep(MG_CTL_PERIOD_US);
+	}
+}
+
+/* After the workers have stopped: nothing can read a retired table. */
+void
+mg_control_release(struct mg_dataplane *dp)
+{
+	for (unsigned i = 0; i < dp->n_lb_retired; i++)
+		mg_lb_free(dp->lb_retired[i].lb);
+	dp->n_lb_retired = 0;
+}

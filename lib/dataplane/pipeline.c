@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The per-packet pipeline of a worker:
+ *
+ *   parse L2/L3/L4 -> local (ARP, ND, ICMP echo, health-probe replies)
+ *                  -> L4 listener: conntrack -> Maglev -> full-NAT -> tx
+ *                  -> reply from an endpoint: owner check (hand-off) ->
+ *                     conntrack -> full-NAT back -> tx
+ *
+ * Every packet leaves through exactly one of: a TX buffer, a hand-off ring,
+ * or a counted drop.
+ */
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "dp_internal.h"
+
+const char *const mg_dp_drop_names[MG_DP_DROP_MAX] = {
+#define X(n, s) [MG_DP_DROP_##n] = s,
+	MG_DP_DROPS(X)
+#undef X
+};
+
+static inline void
+drop_dp(struct mg_worker *w, struct rte_mbuf *m, enum mg_dp_drop why)
+{
+	w->stats.dp_drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+tx_enqueue(struct mg_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct mg_tx_buf *b = &w->tx[port];
+
+	if (unlikely(b->n == RTE_DIM(b->pkts))) {
+		drop_dp(w, m, MG_DP_DROP_TX_QUEUE_FULL);
+		return;
+	}
+	b->pkts[b->n++] = m;
+}
+
+static void
+to_main(struct mg_worker *w, const struct mg_ctl_msg *msg)
+{
+	if (rte_ring_sp_enqueue_elem(w->to_main, (void *)(uintptr_t)msg, sizeof(*msg)) != 0)
+		w->stats.dp_drops[MG_DP_DROP_CONTROL_RING_FULL]++;
+}
+
+static void
+neigh_learned(struct mg_worker *w, const struct mg_neigh_learn *l,
+	      uint16_t port)
+{
+	struct mg_ctl_msg msg = {
+		.kind = MG_CTL_NEIGH_LEARN, .port = port, .learn = *l,
+	};
+	to_main(w, &msg);
+}
+
+/* Resolve the next hop towards dst on a port and write the L2 header;
+ * on a miss, ask the main lcore to resolve it and drop the packet (the
+ * sender's retransmission will find the entry). */
+static inline bool
+l2_output(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
+	  uint16_t out, const struct mg_ip *dst)
+{
+	struct mg_dp_port *port = &w->dp->ports[out];
+	struct rte_ether_addr mac;
+	struct mg_ip nh;
+
+	if (unlikely(mg_iface_next_hop(&port->iface, dst, &nh) != 0)) {
+		drop_dp(w, m, MG_DP_DROP_NO_ROUTE);
+		return false;
+	}
+	if (unlikely(mg_neigh_lookup(port->neigh, &nh, &mac) != 0)) {
+		struct mg_ctl_msg msg = {
+			.kind = MG_CTL_NEIGH_MISS, .port = out, .learn.ip = nh,
+		};
+		to_main(w, &msg);
+		drop_dp(w, m, MG_DP_DROP_NEIGH_UNRESOLVED);
+		return false;
+	}
+	if (unlikely(mg_eth_rewrite(m, p, &port->iface, &mac) != 0)) {
+		drop_dp(w, m, MG_DP_DROP_L2_REWRITE);
+		return false;
+	}
+	tx_enqueue(w, out, m);
+	return true;
+}
+
+static inline const struct mg_rt_listener *
+find_listener(const struct mg_dataplane *dp, const struct mg_pkt *p)
+{
+	/* A handful of listeners per appliance: a linear scan over a compact
+	 * array beats hashing here. */
+	for (uint32_t i = 0; i < dp->n_listeners; i++) {
+		const struct mg_rt_listener *l = &dp->listeners[i];
+
+		if (l->listen_port == p->dport && l->proto == p->l4_proto &&
+		    mg_ip_eq(&l->vip, &p->dst))
+			return l;
+	}
+	return NULL;
+}
+
+static inline void *
+l3_hdr(struct rte_mbuf *m, const struct mg_pkt *p)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+}
+
+static inline void *
+l4_hdr(struct rte_mbuf *m, const struct mg_pkt *p)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+}
+
+/* Client -> VIP: find or create the flow, rewrite to endpoint, send. */
+static void
+l4_inbound(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
+	   const struct mg_rt_listener *l)
+{
+	struct mg_dataplane *dp = w->dp;
+	const struct mg_rt_cluster *c = &dp->clusters[l->cluster];
+	const struct mg_rt_endpoint *ep;
+	struct mg_flow *f;
+	bool is_tcp = p->l4_proto == IPPROTO_TCP;
+
+	const uint16_t sport_be = rte_cpu_to_be_16(p->sport);
+
+	w->listener_pkts[l->id]++;
+	f = mg_ct_lookup_inbound(w->ct, &p->src, sport_be, l->id, p->l4_proto,
+				 w->now_us);
+	if (f == NULL) {
+		uint64_t hash;
+		uint32_t e;
+		struct mg_lb *lb;
+
+		/* Only a SYN opens a TCP flow; anything else for an unknown
+		 * flow (a flow that expired, a scan) is refused here rather
+		 * than handed to an endpoint that would reset it. */
+		if (is_tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+					       RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
+			drop_dp(w, m, MG_DP_DROP_TCP_NO_FLOW);
+			return;
+		}
+		lb = atomic_load_explicit(&((struct mg_rt_cluster *)c)->lb,
+					  memory_order_acquire);
+		hash = mg_l4lb_flow_hash(&p->src, sport_be, p->l4_proto);
+		e = lb != NULL ? mg_lb_pick(lb, hash) : MG_LB_NONE;
+		if (e == MG_LB_NONE) {
+			drop_dp(w, m, MG_DP_DROP_NO_HEALTHY_ENDPOINT);
+			return;
+		}
+		ep = &dp->endpoints[c->first_endpoint + e];
+		f = mg_ct_create_flow(w->ct, &p->src, sport_be, l->id, p->l4_proto,
+				      (uint16_t)(c->first_endpoint + e), &ep->addr,
+				      rte_cpu_to_be_16(ep->port), w->now_us);
+		if (f == NULL) {
+			drop_dp(w, m, MG_DP_DROP_FLOW_CREATE_FAILED);
+			return;
+		}
+		w->listener_flows[l->id]++;
+		w->endpoint_flows[c->first_endpoint + e]++;
+	}
+	if (is_tcp)
+		mg_ct_tcp_update(w->ct, f, p->tcp_flags, true);
+
+	ep = &dp->endpoints[f->endpoint_index];
+	mg_fnat_rewrite(l3_hdr(m, p), p->dst.family, l4_hdr(m, p), p->l4_proto,
+			mg_ct_local_addr(w->ct, f->local_addr_index), f->local_port,
+			&ep->addr, rte_cpu_to_be_16(ep->port));
+	l2_output(w, m, p, c->out_port, &ep->addr);
+}
+
+/* Endpoint -> local address: the reply half of a flow. */
+static void
+l4_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
+	 bool handed_off)
+{
+	struct mg_dataplane *dp = w->dp;
+	uint32_t owner = mg_ct_port_owner(p->dport, dp->n_workers);
+	const struct mg_rt_listener *l;
+	struct mg_ip client;
+	struct mg_flow *f;
+
+	if (owner != w->index) {
+		/* The flow lives on another core: hand the packet over. */
+		if (handed_off) {
+			drop_dp(w, m, MG_DP_DROP_HANDOFF_NOT_OWNER);
+			return;
+		}
+		if (rte_ring_sp_enqueue(w->handoff_out[owner], m) != 0) {
+			drop_dp(w, m, MG_DP_DROP_HANDOFF_RING_FULL);
+			return;
+		}
+		w->stats.handoff_out++;
+		return;
+	}
+	f = mg_ct_lookup_reply(w->ct, &p->dst, rte_cpu_to_be_16(p->dport),
+			       p->l4_proto, &p->src, rte_cpu_to_be_16(p->sport),
+			       w->now_us);
+	if (f == NULL) {
+		drop_dp(w, m, MG_DP_DROP_REPLY_NO_FLOW);
+		return;
+	}
+	if (p->l4_proto == IPPROTO_TCP)
+		mg_ct_tcp_update(w->ct, f, p->tcp_flags, false);
+
+	l = &dp->listeners[f->listener_id];
+	mg_flow_client(f, &client);
+	mg_fnat_rewrite(l3_hdr(m, p), p->dst.family, l4_hdr(m, p), p->l4_proto,
+			&l->vip, rte_cpu_to_be_16(l->listen_port),
+			&client, f->client_port);
+	l2_output(w, m, p, l->in_port, &client);
+}
+
+/* SYN-ACK or RST from an endpoint that a health probe went to. */
+static void
+health_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
+	     uint16_t port)
+{
+	const struct rte_tcp_hdr *th = l4_hdr(m, p);
+	uint32_t ack = rte_be_to_cpu_32(th->recv_ack);
+	struct mg_ctl_msg msg = { .kind = MG_CTL_HEALTH_REPLY };
+	bool synack = (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
+		      (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	bool rst = (p->tcp_flags & RTE_TCP_RST_FLAG) != 0;
+
+	if ((!synack && !rst) || w->dp->health == NULL ||
+	    mg_health_probe_decode(w->dp->health, ack - 1, &msg.target,
+				   &msg.probe_id) != 0 ||
+	    mg_health_key_sport(mg_health_key(w->dp->health), msg.target,
+				msg.probe_id) != p->dport) {
+		drop_dp(w, m, MG_DP_DROP_HEALTH_REPLY_UNKNOWN);
+		return;
+	}
+	msg.up = synack;
+	to_main(w, &msg);
+	/* Abort the half-open connection so the endpoint frees it at once. */
+	if (synack && mg_tcp_probe_rst_in_place(m, p->l3_off, p->l4_off,
+						p->dst.family) == 0) {
+		tx_enqueue(w, port, m);
+		return;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void
+local_input(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
+	    uint16_t port)
+{
+	struct mg_dp_port *dport = &w->dp->ports[port];
+	struct mg_neigh_learn learn;
+	enum mg_net_drop why = MG_NET_OK;
+	enum mg_net_action act;
+
+	learn.mode = MG_NEIGH_LEARN_NONE;
+	act = mg_net_local_input(m, p, &dport->iface, &learn, &why);
+	if (learn.mode != MG_NEIGH_LEARN_NONE)
+		neigh_learned(w, &learn, port);
+	switch (act) {
+	case MG_NET_ACT_TX:
+		if (p->ethertype == RTE_ETHER_TYPE_ARP)
+			w->stats.arp_replies++;
+		else if (p->l4_proto == IPPROTO_ICMPV6 && p->icmp_type == 135)
+			w->stats.nd_adverts++;
+		else
+			w->stats.icmp_echo_replies++;
+		tx_enqueue(w, port, m);
+		break;
+	case MG_NET_ACT_CONSUMED:
+		rte_pktmbuf_free(m);
+		break;
+	case MG_NET_ACT_DROP:
+	default:
+		w->stats.net_drops[why]++;
+		rte_pktmbuf_free(m);
+		break;
+	}
+}
+
+static inline uint16_t
+port_index(const struct mg_dataplane *dp, uint16_t port_id)
+{
+	for (uint16_t i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].port_id == port_id)
+			return i;
+	return 0;
+}
+
+void
+mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		  bool handed_off)
+{
+	struct mg_dataplane *dp = w->dp;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint16_t port = port_index(dp, m->port);
+		struct mg_dp_port *dport = &dp->ports[port];
+		enum mg_net_drop why;
+		struct mg_pkt p;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+
+		why = mg_pkt_parse(m, &p);
+		if (unlikely(why != MG_NET_OK)) {
+			w->stats.net_drops[why]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		why = mg_pkt_check_vlan(&p, &dport->iface);
+		if (unlikely(why != MG_NET_OK)) {
+			w->stats.net_drops[why]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (p.ethertype == RTE_ETHER_TYPE_ARP) {
+			local_input(w, m, &p, port);
+			continue;
+		}
+		if (p.l4_proto == IPPROTO_TCP || p.l4_proto == IPPROTO_UDP) {
+			const struct mg_rt_listener *l = find_listener(dp, &p);
+
+			if (l != NULL) {
+				l4_inbound(w, m, &p, l);
+				continue;
+			}
+			if (!mg_iface_owns(&dport->iface, &p.dst)) {
+				drop_dp(w, m, MG_DP_DROP_NOT_FOR_US);
+				continue;
+			}
+			if (p.l4_proto == IPPROTO_TCP &&
+			    p.dport >= MG_HEALTH_SPORT_MIN &&
+			    p.dport <= MG_HEALTH_SPORT_MAX) {
+				health_reply(w, m, &p, port);
+				continue;
+			}
+			if (p.dport >= dp->cfg->dataplane.snat_port_min &&
+			    p.dport <= dp->cfg->dataplane.snat_port_max) {
+				l4_reply(w, m, &p, handed_off);
+				continue;
+			}
+			drop_dp(w, m, MG_DP_DROP_NO_LISTENER);
+			continue;
+		}
+		/* ICMP and ICMPv6: echo, neighbour discovery; errors are not
+		 * translated back through the NAT yet and are dropped. */
+		local_input(w, m, &p, port);
+	}
+}
+
+void
+mg_worker_tx_flush(struct mg_worker *w)
+{
+	struct mg_dataplane *dp = w->dp;
+	struct rte_mbuf *out[512];
+
+	for (uint32_t p = 0; p < dp->n_ports; p++) {
+		struct mg_tx_buf *b = &w->tx[p];
+		struct rte_mbuf **pkts = b->pkts;
+		uint16_t n = b->n, sent;
+
+		if (w->impair[p] != NULL) {
+			n = mg_impair_tx(w->impair[p], b->pkts, b->n, out,
+					 RTE_DIM(out), w->now_us);
+			n += mg_impair_flush(w->impair[p], out + n,
+					     (uint16_t)(RTE_DIM(out) - n), w->now_us);
+			pkts = out;
+		}
+		b->n = 0;
+		if (n == 0)
+			continue;
+		uint64_t bytes = 0;
+		for (uint16_t i = 0; i < n; i++)
+			bytes += pkts[i]->pkt_len;
+		sent = rte_eth_tx_burst(dp->ports[p].port_id, (uint16_t)w->index,
+					pkts, n);
+		w->stats.tx_pkts[p] += sent;
+		w->stats.tx_bytes[p] += bytes;
+		if (unlikely(sent < n)) {
+			for (uint16_t i = sent; i < n; i++) {
+				w->stats.tx_bytes[p] -= pkts[i]->pkt_len;
+				drop_dp(w, pkts[i], MG_DP_DROP_TX_QUEUE_FULL);
+			}
+		}
+	}
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Counters, summed over workers when read: through DPDK telemetry
+ * (/meshgate/... commands, for dpdk-telemetry.py and monitoring) and as text
+ * for the periodic and final statistics. Workers write their own counters
+ * with plain stores; readers may see a value one burst old, never a torn one
+ * (aligned 64-bit words).
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+
+#include "dp_internal.h"
+#include "mg_clock.h"
+
+static const struct mg_dataplane *tel_dp;
+
+static uint64_t
+sum_worker(const struct mg_dataplane *dp, size_t offset)
+{
+	uint64_t s = 0;
+
+	for (uint32_t i = 0; i < dp->n_workers; i++)
+		s += *(const uint64_t *)((const char *)&dp->workers[i]->stats + offset);
+	return s;
+}
+
+#define SUM(dp, field) sum_worker(dp, offsetof(struct mg_worker_stats, field))
+
+static uint64_t
+sum_array(const struct mg_dataplane *dp, size_t which, uint32_t idx)
+{
+	uint64_t s = 0;
+
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		const struct mg_worker *w = dp->workers[i];
+		const uint64_t *a = which == 0 ? w->listener_flows
+			: which == 1 ? w->listener_pkts : w->endpoint_flows;
+		s += a[idx];
+	}
+	return s;
+}
+
+static uint64_t
+flows_live(const struct mg_dataplane *dp)
+{
+	uint64_t s = 0;
+
+	for (uint32_t i = 0; i < dp->n_workers; i++)
+		s += mg_ct_count(dp->workers[i]->ct);
+	return s;
+}
+
+/* Telemetry keys may hold only [A-Za-z0-9_/]: "eth-truncated" is
+ * published as "eth_truncated". */
+static const char *
+tel_key(char *buf, size_t len, const char *prefix, const char *name)
+{
+	snprintf(buf, len, "%s%s", prefix, name);
+	for (char *c = buf; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '/')
+			*c = '_';
+	return buf;
+}
+
+static uint64_t
+ct_errors(const struct mg_dataplane *dp, int reason)
+{
+	uint64_t s = 0;
+
+	for (uint32_t i = 0; i < dp->n_workers; i++)
+		s += mg_ct_stats(dp->workers[i]->ct)->errors[reason];
+	return s;
+}
+
+static int
+tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	char k[64];
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t p = 0; p < dp->n_ports; p++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct rte_eth_stats es;
+
+		if (c == NULL)
+			return -ENOMEM;
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(dp->ports[p].port_id, &es);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "dpdk_port", dp->ports[p].port_id);
+		rte_tel_data_add_dict_u64(c, "rx_packets", SUM(dp, rx_pkts[p]));
+		rte_tel_data_add_dict_u64(c, "rx_bytes", SUM(dp, rx_bytes[p]));
+		rte_tel_data_add_dict_u64(c, "tx_packets", SUM(dp, tx_pkts[p]));
+		rte_tel_data_add_dict_u64(c, "tx_bytes", SUM(dp, tx_bytes[p]));
+		rte_tel_data_add_dict_u64(c, "rx_missed", es.imissed);
+		rte_tel_data_add_dict_u64(c, "rx_errors", es.ierrors);
+		rte_tel_data_add_dict_u64(c, "tx_errors", es.oerrors);
+		rte_tel_data_add_dict_container(d, tel_key(k, sizeof(k), "",
+						dp->ports[p].name), c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		const struct mg_worker *w = dp->workers[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char name[32];
+
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "lcore", w->lcore_id);
+		rte_tel_data_add_dict_u64(c, "polls", w->stats.polls);
+		rte_tel_data_add_dict_u64(c, "busy_polls", w->stats.busy_polls);
+		rte_tel_data_add_dict_u64(c, "packets", w->stats.busy_pkts);
+		rte_tel_data_add_dict_u64(c, "cycles_per_packet", w->stats.busy_pkts
+			? w->stats.busy_cycles / w->stats.busy_pkts : 0);
+		rte_tel_data_add_dict_u64(c, "flows", mg_ct_count(w->ct));
+		rte_tel_data_add_dict_u64(c, "handoff_out", w->stats.handoff_out);
+		rte_tel_data_add_dict_u64(c, "handoff_in", w->stats.handoff_in);
+		rte_tel_data_add_dict_u64(c, "arp_replies", w->stats.arp_replies);
+		rte_tel_data_add_dict_u64(c, "icmp_echo_replies", w->stats.icmp_echo_replies);
+		rte_tel_data_add_dict_u64(c, "nd_adverts", w->stats.nd_adverts);
+		snprintf(name, sizeof(name), "worker%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_listeners(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t i = 0; i < dp->n_listeners; i++) {
+		const struct mg_rt_listener *l = &dp->listeners[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char vip[MG_IP_STRLEN], name[MG_NAME_MAX];
+
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "address",
+					     mg_ip_format(&l->vip, vip, sizeof(vip)));
+		rte_tel_data_add_dict_u64(c, "port", l->listen_port);
+		rte_tel_data_add_dict_string(c, "protocol",
+					     l->proto == IPPROTO_TCP ? "tcp" : "udp");
+		rte_tel_data_add_dict_string(c, "cluster",
+					     dp->cfg->clusters[l->cluster].name);
+		rte_tel_data_add_dict_u64(c, "packets", sum_array(dp, 1, i));
+		rte_tel_data_add_dict_u64(c, "connections", sum_array(dp, 0, i));
+		rte_tel_data_add_dict_container(d, tel_key(name, sizeof(name), "",
+						dp->cfg->listeners[i].name), c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_endpoints(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t cl = 0; cl < dp->n_clusters; cl++) {
+		const struct mg_rt_cluster *c = &dp->clusters[cl];
+
+		for (uint32_t i = 0; i < c->n_endpoints; i++) {
+			uint32_t e = c->first_endpoint + i;
+			const struct mg_rt_endpoint *ep = &dp->endpoints[e];
+			struct rte_tel_data *t = rte_tel_data_alloc();
+			char ip[MG_IP_STRLEN], name[MG_NAME_MAX + 16];
+
+			if (t == NULL)
+				return -ENOMEM;
+			rte_tel_data_start_dict(t);
+			rte_tel_data_add_dict_string(t, "cluster", dp->cfg->clusters[cl].name);
+			rte_tel_data_add_dict_string(t, "state",
+					dp->endpoint_up[e] ? "up" : "down");
+			rte_tel_data_add_dict_u64(t, "connections", sum_array(dp, 2, e));
+			if (ep->health_target != UINT32_MAX) {
+				struct mg_health_stats hs;
+
+				mg_health_get(dp->health, ep->health_target, &hs);
+				rte_tel_data_add_dict_u64(t, "probes", hs.probes_sent);
+				rte_tel_data_add_dict_u64(t, "probes_ok", hs.ok);
+				rte_tel_data_add_dict_u64(t, "probes_failed", hs.failed);
+				rte_tel_data_add_dict_u64(t, "probe_timeouts", hs.timeouts);
+			}
+			rte_tel_data_add_dict_string(t, "address",
+					mg_ip_format(&ep->addr, ip, sizeof(ip)));
+			rte_tel_data_add_dict_u64(t, "port", ep->port);
+			/* Telemetry keys allow only [A-Za-z0-9_/.-]: name
+			 * endpoints by cluster and position. */
+			snprintf(ip, sizeof(ip), "/%u", i);
+			rte_tel_data_add_dict_container(d, tel_key(name, sizeof(name),
+					dp->cfg->clusters[cl].name, ip), t, 0);
+		}
+	}
+	return 0;
+}
+
+static int
+tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+
+	if (dp == NULL)
+		return -ENODEV;
+	char k[64];
+
+	rte_tel_data_start_dict(d);
+	for (int r = 1; r < MG_NET_DROP_MAX; r++)
+		rte_tel_data_add_dict_u64(d, tel_key(k, sizeof(k), "", mg_net_drop_names[r]),
+					  SUM(dp, net_drops[r]));
+	for (int r = 0; r < MG_DP_DROP_MAX; r++)
+		rte_tel_data_add_dict_u64(d, tel_key(k, sizeof(k), "", mg_dp_drop_names[r]),
+					  SUM(dp, dp_drops[r]));
+	for (int r = 0; r < MG_CT_ERR_MAX; r++)
+		rte_tel_data_add_dict_u64(d, tel_key(k, sizeof(k), "conntrack_",
+					  mg_ct_error_names[r]), ct_errors(dp, r));
+	return 0;
+}
+
+static int
+tel_summary(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "workers", dp->n_workers);
+	rte_tel_data_add_dict_u64(d, "flows", flows_live(dp));
+	rte_tel_data_add_dict_u64(d, "lb_rebuilds", dp->lb_rebuilds);
+	rte_tel_data_add_dict_u64(d, "control_messages", dp->ctl_msgs);
+	return 0;
+}
+
+int
+mg_telemetry_register(struct mg_dataplane *dp)
+{
+	static bool registered;
+	int rc = 0;
+
+	tel_dp = dp;
+	if (dp == NULL || registered)
+		return 0;
+	registered = true;
+	rc |= rte_telemetry_register_cmd("/meshgate/summary", tel_summary,
+			"Workers, live flows, table rebuilds. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/ports", tel_ports,
+			"Per-port packet and byte counters. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/lcores", tel_lcores,
+			"Per-worker polls, packets, cycles per packet, flows. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/listeners", tel_listeners,
+			"Per-listener packets and connections. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/endpoints", tel_endpoints,
+			"Per-endpoint state, connections and health probes. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/drops", tel_drops,
+			"Drops by reason. No parameters.");
+	return rc;
+}
+
+void
+mg_stats_print(const struct mg_dataplane *dp, FILE *out)
+{
+	uint64_t now_s = (mg_clock_now_us() - dp->start_us) / 1000000;
+
+	fprintf(out, "meshgate: stats after %" PRIu64 " s: %" PRIu64 " live flows\n",
+		now_s, flows_live(dp));
+	for (uint32_t p = 0; p < dp->n_ports; p++)
+		fprintf(out, "  port %-8s rx %" PRIu64 " pkts %" PRIu64 " bytes, "
+			"tx %" PRIu64 " pkts %" PRIu64 " bytes\n", dp->ports[p].name,
+			SUM(dp, rx_pkts[p]), SUM(dp, rx_bytes[p]),
+			SUM(dp, tx_pkts[p]), SUM(dp, tx_bytes[p]));
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		const struct mg_worker *w = dp->workers[i];
+
+		fprintf(out, "  worker %u (lcore %u): %" PRIu64 " pkts, %" PRIu64
+			" cycles/pkt, %u flows, handoff out %" PRIu64 " in %" PRIu64 "\n",
+			i, w->lcore_id, w->stats.busy_pkts,
+			w->stats.busy_pkts ? w->stats.busy_cycles / w->stats.busy_pkts : 0,
+			mg_ct_count(w->ct), w->stats.handoff_out, w->stats.handoff_in);
+	}
+	for (uint32_t l = 0; l < dp->n_listeners; l++)
+		fprintf(out, "  listener %-10s %" PRIu64 " pkts, %" PRIu64 " connections\n",
+			dp->cfg->listeners[l].name, sum_array(dp, 1, l),
+			sum_array(dp, 0, l));
+	for (uint32_t e = 0; e < dp->n_endpoints; e++) {
+		char ip[MG_IP_STRLEN];
+
+		fprintf(out, "  endpoint %s:%u %s, %" PRIu64 " connections\n",
+			mg_ip_format(&dp->endpoints[e].addr, ip, sizeof(ip)),
+			dp->endpoints[e].port, dp->endpoint_up[e] ? "up" : "down",
+			sum_array(dp, 2, e));
+	}
+	for (int r = 1; r < MG_NET_DROP_MAX; r++)
+		if (SUM(dp, net_drops[r]) != 0)
+			fprintf(out, "  drop %-24s %" PRIu64 "\n", mg_net_drop_names[r],
+				SUM(dp, net_drops[r]));
+	for (int r = 0; r < MG_DP_DROP_MAX; r++)
+		if (SUM(dp, dp_drops[r]) != 0)
+			fprintf(out, "  drop %-24s %" PRIu64 "\n", mg_dp_drop_names[r],
+				SUM(dp, dp_drops[r]));
+	for (int r = 0; r < MG_CT_ERR_MAX; r++)
+		if (ct_errors(dp, r) != 0)
+			fprintf(out, "  conntrack %-19s %" PRIu64 "\n", mg_ct_error_names[r],
+				ct_errors(dp, r));
+}
