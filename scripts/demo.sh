@@ -22,6 +22,15 @@ fi
 mg_start cfg/lab-l4.cfg
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Endpoint states and connection counts, from the appliance's telemetry.
+endpoints() {
+	mg_telemetry /meshgate/endpoints | /usr/bin/python3 -c '
+import json, sys
+for name, e in json.load(sys.stdin)["/meshgate/endpoints"].items():
+    print("  %-8s %-12s %-5s %4d connections, %3d/%3d probes ok" % (name,
+          e["address"], e["state"], e["connections"], e.get("probes_ok", 0),
+          e.get("probes", 0)))'
+}
 
 say "ping the appliance and the VIP (IPv4 and IPv6)"
 ip netns exec mg-client ping -c 2 -W 1 10.10.0.1
@@ -50,15 +59,23 @@ done
 
 say "stop endpoint 10.20.0.12: health checks take it out"
 scripts/lab.sh endpoint stop 10.20.0.12
-sleep 3
+sleep 2
+endpoints | grep 'web/'
 for _ in $(seq 20); do
 	ip netns exec mg-client curl -s --max-time 3 http://10.10.0.100/
 done | sort | uniq -c
-scripts/lab.sh endpoint start 10.20.0.12
-sleep 3
 
-say "telemetry: /meshgate/endpoints"
-mg_telemetry /meshgate/endpoints
+say "restart it: it comes back"
+scripts/lab.sh endpoint start 10.20.0.12
+sleep 2
+endpoints | grep 'web/'
+for _ in $(seq 20); do
+	ip netns exec mg-client curl -s --max-time 3 http://10.10.0.100/
+done | sort | uniq -c
+
+say "telemetry: /meshgate/endpoints, /meshgate/lcores"
+endpoints
+mg_telemetry /meshgate/lcores
 
 if $keep; then
 	echo

@@ -131,7 +131,9 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "packets", w->stats.busy_pkts);
 		rte_tel_data_add_dict_u64(c, "cycles_per_packet", w->stats.busy_pkts
 			? w->stats.busy_cycles / w->stats.busy_pkts : 0);
+		rte_tel_data_add_dict_u64(c, "busy_cycles", w->stats.busy_cycles);
 		rte_tel_data_add_dict_u64(c, "flows", mg_ct_count(w->ct));
+		rte_tel_data_add_dict_u64(c, "ct_memory_bytes", mg_ct_memory(w->ct));
 		rte_tel_data_add_dict_u64(c, "handoff_out", w->stats.handoff_out);
 		rte_tel_data_add_dict_u64(c, "handoff_in", w->stats.handoff_in);
 		rte_tel_data_add_dict_u64(c, "arp_replies", w->stats.arp_replies);

@@ -37,10 +37,12 @@ poll_rings(struct mg_worker *w, uint16_t burst)
 	for (uint16_t i = 0; i < n; i++) {
 		struct mg_tx_buf *b = &w->tx[pkts[i]->port];
 
-		if (b->n < RTE_DIM(b->pkts))
+		if (b->n < RTE_DIM(b->pkts)) {
 			b->pkts[b->n++] = pkts[i];
-		else
+		} else {
+			w->stats.dp_drops[MG_DP_DROP_TX_QUEUE_FULL]++;
 			rte_pktmbuf_free(pkts[i]);
+		}
 	}
 	return (uint16_t)(total + n);
 }
