@@ -214,6 +214,67 @@ check_gateway(struct cfg_ctx *ctx, uint32_t i, const struct mg_ip *gw,
 			  p->name, family_name(gw->family));
 }
 
+/* The first listener whose VIP is IP; -1 when none. */
+static int
+listener_of(const struct mg_config *cfg, const struct mg_ip *ip)
+{
+	for (uint32_t l = 0; l < cfg->n_listeners; l++)
+		if (mg_ip_eq(ip, &cfg->listeners[l].address))
+			return (int)l;
+	return -1;
+}
+
+/* Static neighbours: on the port's subnets, not an address the appliance
+ * owns, each once. */
+static void
+check_neighbours(struct cfg_ctx *ctx, uint32_t i)
+{
+	const struct mg_config *cfg = ctx->cfg;
+	const struct mg_cfg_port *p = &cfg->ports[i];
+	char path[96], a[MG_IP_STRLEN];
+
+	if (!cfg_ok(ctx, P(path, "ports[%u].addresses", i)))
+		return;
+	for (uint32_t x = 0; x < p->n_neighbours; x++) {
+		const struct mg_ip *nx = &p->neighbours[x].address;
+		int owner;
+
+		if (nx->family == 0)
+			continue;
+		P(path, "ports[%u].neighbours[%u].address", i, x);
+		mg_ip_format(nx, a, sizeof(a));
+		if ((owner = owner_of(cfg, nx, false)) >= 0) {
+			cfg_error(ctx, path, "%s is an address of port \"%s\" "
+				  "(expected a neighbour's address)", a,
+				  cfg->ports[owner].name);
+			continue;
+		}
+		if ((owner = owner_of(cfg, nx, true)) >= 0) {
+			cfg_error(ctx, path, "%s is a SNAT address of port \"%s\" "
+				  "(expected a neighbour's address)", a,
+				  cfg->ports[owner].name);
+			continue;
+		}
+		if ((owner = listener_of(cfg, nx)) >= 0) {
+			cfg_error(ctx, path, "%s is the VIP of listeners[%d] "
+				  "(expected a neighbour's address)", a, owner);
+			continue;
+		}
+		if (!in_port_subnets(p, nx)) {
+			cfg_error(ctx, path, "%s is off the subnets of port \"%s\" "
+				  "(expected an address in one of its %s subnets)",
+				  a, p->name, family_name(nx->family));
+			continue;
+		}
+		for (uint32_t y = 0; y < x; y++)
+			if (mg_ip_eq(nx, &p->neighbours[y].address)) {
+				cfg_error(ctx, path, "%s is already neighbours[%u] "
+					  "(expected each address once)", a, y);
+				break;
+			}
+	}
+}
+
 static void
 check_ports(struct cfg_ctx *ctx)
 {
@@ -279,6 +340,7 @@ check_ports(struct cfg_ctx *ctx)
 
 		check_gateway(ctx, i, &p->gateway4, "gateway");
 		check_gateway(ctx, i, &p->gateway6, "gateway6");
+		check_neighbours(ctx, i);
 
 		for (uint32_t x = 0; x < p->n_snat_addrs; x++) {
 			const struct mg_ip *sx = &p->snat_addrs[x];

@@ -25,6 +25,7 @@ enum cfg_type {
 	CFG_IP,			/* struct mg_ip; CFG_F_IP4/CFG_F_IP6 restrict */
 	CFG_IPS,		/* struct mg_ip[], min..max entries */
 	CFG_PREFIXES,		/* struct mg_ip[] + uint8_t[] at aux_off */
+	CFG_MAC,		/* uint8_t[6], "02:00:00:00:00:11", unicast */
 	CFG_STRS,		/* char[][size], min..max entries */
 	CFG_GROUP,		/* the section sub at off */
 	CFG_LIST,		/* min..max groups of sub, elements of size */

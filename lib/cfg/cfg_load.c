@@ -61,6 +61,8 @@ expected_name(const struct cfg_key *k)
 		return "a list of addresses";
 	case CFG_PREFIXES:
 		return "a list of \"ADDR/LEN\"";
+	case CFG_MAC:
+		return "a MAC address";
 	case CFG_STRS:
 		return "a list of strings";
 	case CFG_GROUP:
@@ -209,6 +211,13 @@ is_hex(char c)
 		(c >= 'A' && c <= 'F');
 }
 
+static unsigned
+hex_val(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') :
+		(unsigned)((c | 0x20) - 'a' + 10);
+}
+
 /* "0000:3b:00.0" or "3b:00.0" (DDDD:BB:DD.F) */
 static bool
 valid_pci(const char *s)
@@ -354,6 +363,44 @@ load_prefix(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 	return true;
 }
 
+/* "02:00:00:00:00:11": six pairs of hex digits; a neighbour's MAC is
+ * unicast and not all zero. */
+static bool
+load_mac(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
+	 uint8_t *dst)
+{
+	const char *v = config_setting_get_string(s);
+	uint8_t mac[6], any = 0;
+	char q[128];
+
+	if (v == NULL) {
+		wrong_type(ctx, s, path, "a MAC address \"xx:xx:xx:xx:xx:xx\"");
+		return false;
+	}
+	cfg_quote(v, q, sizeof(q));
+	for (int i = 0; i < 6; i++) {
+		const char *h = v + 3 * i;
+
+		if (strlen(v) != 17 || !is_hex(h[0]) || !is_hex(h[1]) ||
+		    (i < 5 && h[2] != ':')) {
+			cfg_error_at(ctx, s, path, "%s is not a MAC address "
+				     "(expected six hex pairs, e.g. "
+				     "\"02:00:00:00:00:11\")", q);
+			return false;
+		}
+		mac[i] = (uint8_t)(hex_val(h[0]) << 4 | hex_val(h[1]));
+		any |= mac[i];
+	}
+	if ((mac[0] & 1) != 0 || any == 0) {
+		cfg_error_at(ctx, s, path, "%s is %s (expected the unicast "
+			     "MAC of a host)", q, any == 0 ? "all zeros" :
+			     "a multicast or broadcast address");
+		return false;
+	}
+	memcpy(dst, mac, sizeof(mac));
+	return true;
+}
+
 /* Paths of keys: "clusters[0].endpoints[2].port". Cut short, never
  * overflowing, when a file nests absurdly. */
 static void
@@ -473,6 +520,9 @@ load_value(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 		break;
 	case CFG_IP:
 		load_ip(ctx, s, path, k, dst);
+		break;
+	case CFG_MAC:
+		load_mac(ctx, s, path, dst);
 		break;
 	case CFG_IPS:
 	case CFG_PREFIXES:

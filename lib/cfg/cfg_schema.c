@@ -54,6 +54,17 @@ static const struct cfg_key dataplane_keys[] = {
 };
 #undef DP
 
+#define NB struct mg_cfg_neighbour
+static const struct cfg_key neighbour_keys[] = {
+	{ KEY("address", CFG_IP, NB, address), .flags = CFG_F_REQUIRED,
+	  .doc = "the neighbour's address, on one of the port's subnets" },
+	{ KEY("mac", CFG_MAC, NB, mac), .flags = CFG_F_REQUIRED,
+	  .doc = "its unicast MAC, \"02:00:00:00:00:11\"" },
+};
+#undef NB
+static const struct cfg_section neighbour_section =
+	SECTION(neighbour_keys, offsetof(struct mg_cfg_neighbour, line));
+
 #define PT struct mg_cfg_port
 static const struct cfg_key port_keys[] = {
 	{ STR("name", PT, name), .flags = CFG_F_REQUIRED | CFG_F_NAME,
@@ -75,6 +86,10 @@ static const struct cfg_key port_keys[] = {
 	  .doc = "802.1Q VLAN id; 0 = untagged" },
 	{ KEY("mtu", CFG_U16, PT, mtu), .min = 576, .max = 9000, .def = "1500",
 	  .doc = "IP MTU; at least 1280 on a port with IPv6 addresses" },
+	{ KEY("neighbours", CFG_LIST, PT, neighbours), .min = 0,
+	  .max = MG_MAX_STATIC_NEIGH, .size = sizeof(struct mg_cfg_neighbour),
+	  .count_off = offsetof(PT, n_neighbours), .sub = &neighbour_section,
+	  .doc = "static neighbours: never probed, aged or relearned" },
 };
 #undef PT
 
@@ -260,6 +275,7 @@ const struct cfg_section mg_cfg_root = SECTION(root_keys, -1);
 #define FITS(keys) _Static_assert(N_KEYS(keys) <= CFG_MAX_KEYS, #keys)
 FITS(dataplane_keys);
 FITS(port_keys);
+FITS(neighbour_keys);
 FITS(timeout_keys);
 FITS(listener_keys);
 FITS(endpoint_keys);
@@ -324,6 +340,9 @@ cfg_key_summary(const struct cfg_key *k, char *buf, size_t len)
 	case CFG_IP:
 		snprintf(what, sizeof(what), "%s", k->flags & CFG_F_IP4 ? "IPv4 address" :
 			 k->flags & CFG_F_IP6 ? "IPv6 address" : "IPv4 or IPv6 address");
+		break;
+	case CFG_MAC:
+		snprintf(what, sizeof(what), "MAC address");
 		break;
 	case CFG_IPS:
 	case CFG_PREFIXES:

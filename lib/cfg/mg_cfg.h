@@ -29,6 +29,7 @@
 #define MG_MAX_IMPAIRMENTS	MG_MAX_PORTS
 #define MG_MAX_EAL_ARGS		16
 #define MG_MAX_WORKERS		64
+#define MG_MAX_STATIC_NEIGH	16	/* static neighbours per port */
 
 struct mg_cfg_dataplane {
 	uint32_t workers;		/* worker lcores (the main lcore is extra) */
@@ -48,6 +49,14 @@ struct mg_cfg_dataplane {
 	char eal_args[MG_MAX_EAL_ARGS][128];	/* extra EAL arguments, verbatim */
 };
 
+/* A neighbour whose MAC is configured (static ARP/ND): never probed, never
+ * aged, never changed by what the network says. */
+struct mg_cfg_neighbour {
+	struct mg_ip address;
+	uint8_t mac[6];
+	int line;
+};
+
 struct mg_cfg_port {
 	char name[MG_NAME_MAX];
 	char device[MG_DEVICE_MAX];	/* "0000:3b:00.0" or "net_af_packet0,iface=x" */
@@ -61,6 +70,8 @@ struct mg_cfg_port {
 	struct mg_ip snat_addrs[MG_MAX_SNAT_ADDRS];
 	uint16_t vlan;			/* 0 = untagged */
 	uint16_t mtu;
+	uint32_t n_neighbours;
+	struct mg_cfg_neighbour neighbours[MG_MAX_STATIC_NEIGH];
 	int line;			/* where it was defined, for messages */
 };
 

@@ -106,19 +106,6 @@ health_send(uint32_t target, uint32_t probe_id, void *arg)
 	return ctl_send(dp, m, out);
 }
 
-/* An endpoint's identity for Maglev: where it lands in the table depends
- * on its address and port only, so a restart or a reordered config gives
- * every endpoint the same slots. */
-static uint64_t
-endpoint_key(const struct mg_rt_endpoint *ep)
-{
-	uint64_t h = mg_l4lb_mix64(((uint64_t)ep->port << 8) | ep->addr.family);
-
-	for (int i = 0; i < (ep->addr.family == AF_INET ? 1 : 4); i++)
-		h = mg_l4lb_mix64(h ^ ep->addr.v6w[i]);
-	return h;
-}
-
 int
 mg_control_rebuild_cluster(struct mg_dataplane *dp, uint32_t cl)
 {
@@ -131,7 +118,7 @@ mg_control_rebuild_cluster(struct mg_dataplane *dp, uint32_t cl)
 	for (uint32_t i = 0; i < c->n_endpoints; i++) {
 		const struct mg_rt_endpoint *ep = &dp->endpoints[c->first_endpoint + i];
 
-		eps[i].key = endpoint_key(ep);
+		eps[i].key = mg_l4lb_endpoint_key(&ep->addr, ep->port);
 		eps[i].weight = cc->endpoints[i].weight;
 		healthy[i] = dp->endpoint_up[c->first_endpoint + i];
 	}

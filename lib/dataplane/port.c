@@ -63,11 +63,13 @@ port_configure(struct mg_dataplane *dp, struct mg_dp_port *port,
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	/* The full-NAT path updates checksums incrementally, which costs less
+	 * than setting up TX offload metadata per packet; what the device can
+	 * do is recorded for the paths that build packets (health probes
+	 * today, the TCP stack next). RX checksum verdicts are used always. */
 	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 		RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	port->tx_csum_offload = (info.tx_offload_capa & csum) == csum;
-	if (port->tx_csum_offload)
-		conf.txmode.offloads |= csum;
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM)
 		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
@@ -156,9 +158,9 @@ link_report(const struct mg_dp_port *port, const struct mg_cfg_port *cp)
 	if (rte_eth_link_get_nowait(port->port_id, &link) != 0)
 		memset(&link, 0, sizeof(link));
 	rte_eth_link_to_str(st, sizeof(st), &link);
-	MG_DP_LOG(NOTICE, "port %s (dpdk %u, %s): mac %s, %s, checksums %s",
-		  cp->name, port->port_id, cp->device, mac, st,
-		  port->tx_csum_offload ? "offloaded" : "in software");
+	MG_DP_LOG(NOTICE, "port %s (dpdk %u, %s): mac %s, %s, TX checksum "
+		  "offload %s", cp->name, port->port_id, cp->device, mac, st,
+		  port->tx_csum_offload ? "available" : "absent (software)");
 }
 
 int
@@ -188,6 +190,20 @@ mg_ports_setup(struct mg_dataplane *dp, char *err, size_t err_len)
 			snprintf(err, err_len, "port %s: no memory for the neighbour table",
 				 cp->name);
 			return -ENOMEM;
+		}
+		for (uint32_t n = 0; n < cp->n_neighbours; n++) {
+			const struct mg_cfg_neighbour *nb = &cp->neighbours[n];
+			struct rte_ether_addr mac;
+			char a[MG_IP_STRLEN];
+
+			memcpy(mac.addr_bytes, nb->mac, RTE_ETHER_ADDR_LEN);
+			rc = mg_neigh_add_static(port->neigh, &nb->address, &mac);
+			if (rc != 0) {
+				snprintf(err, err_len, "port %s: static neighbour %s: %s",
+					 cp->name, mg_ip_format(&nb->address, a, sizeof(a)),
+					 rte_strerror(-rc));
+				return rc;
+			}
 		}
 		link_report(port, cp);
 	}

@@ -268,6 +268,21 @@ mg_l4lb_mix64(uint64_t x)
 #define MG_L4LB_FLOW_SEED 0x4d474c344c422d31ULL
 
 /**
+ * An endpoint's identity for Maglev (struct mg_lb_endpoint.key): where an
+ * endpoint lands in the table depends on its address and port only, so a
+ * restart or a reordered configuration gives it the same slots.
+ */
+static inline uint64_t
+mg_l4lb_endpoint_key(const struct mg_ip *addr, uint16_t port)
+{
+	uint64_t h = mg_l4lb_mix64(((uint64_t)port << 8) | addr->family);
+
+	for (int i = 0; i < (addr->family == AF_INET ? 1 : 4); i++)
+		h = mg_l4lb_mix64(h ^ addr->v6w[i]);
+	return h;
+}
+
+/**
  * The hash Maglev picks an endpoint with: client address, client port
  * (network order) and protocol, fixed seed, so every lcore and every
  * restart agrees. The listener is not in it: each listener has its own

@@ -19,6 +19,10 @@
  *   INCOMPLETE/PROBE --max_probes unanswered--> FAILED
  * Passive learning (a request aimed at us) creates STALE. REACHABLE, STALE
  * and PROBE entries have a usable MAC.
+ *
+ * PERMANENT entries come from the configuration (static ARP/ND): usable,
+ * never aged or probed, and left alone by learning; only
+ * mg_neigh_add_static() and mg_neigh_remove() change them.
  */
 
 #include <stdbool.h>
@@ -35,7 +39,8 @@
 	X(REACHABLE,	"reachable")			\
 	X(STALE,	"stale")			\
 	X(PROBE,	"probe")			\
-	X(FAILED,	"failed")
+	X(FAILED,	"failed")				\
+	X(PERMANENT,	"permanent")
 
 enum mg_neigh_state {
 #define MG_NEIGH_STATE_ENUM(name, str) MG_NEIGH_##name,
@@ -58,6 +63,7 @@ struct mg_neigh_stats {
 	uint32_t capacity;
 	uint32_t slots_used;	/* slots ever taken (FAILED included) */
 	uint32_t entries;	/* slots not FAILED */
+	uint32_t permanent;	/* PERMANENT entries */
 	uint64_t learned;	/* new entries from learning */
 	uint64_t refused_full;	/* learn/request refused: table full */
 	uint64_t probes;	/* probe callbacks made */
@@ -102,6 +108,15 @@ int mg_neigh_lookup(const struct mg_neigh_table *tbl, const struct mg_ip *ip,
 int mg_neigh_learn(struct mg_neigh_table *tbl, const struct mg_ip *ip,
 		   const struct rte_ether_addr *mac, uint64_t now_us,
 		   bool solicited_or_confirmed);
+
+/**
+ * Install @p ip at @p mac as PERMANENT: an entry already there (learned,
+ * requested or static) is replaced. Learning never changes it afterwards.
+ * @return 0, -EINVAL (bad family, or a multicast/zero MAC), -ENOSPC (table
+ *         full; counted).
+ */
+int mg_neigh_add_static(struct mg_neigh_table *tbl, const struct mg_ip *ip,
+			const struct rte_ether_addr *mac);
 
 /** As mg_neigh_learn() for an existing, not FAILED entry only; -ENOENT. */
 int mg_neigh_update(struct mg_neigh_table *tbl, const struct mg_ip *ip,

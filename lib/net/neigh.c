@@ -61,7 +61,7 @@ static inline bool
 usable(uint8_t state)
 {
 	return state == MG_NEIGH_REACHABLE || state == MG_NEIGH_STALE ||
-	       state == MG_NEIGH_PROBE;
+	       state == MG_NEIGH_PROBE || state == MG_NEIGH_PERMANENT;
 }
 
 struct mg_neigh_table *
@@ -211,6 +211,9 @@ static void
 neigh_refresh(struct neigh_entry *e, const struct rte_ether_addr *mac,
 	      uint64_t now_us, bool confirmed)
 {
+	/* A forged ARP reply must not redirect a configured neighbour. */
+	if (e->state == MG_NEIGH_PERMANENT)
+		return;
 	if (confirmed) {
 		neigh_set(e, NULL, MG_NEIGH_REACHABLE, mac);
 	} else if (e->state == MG_NEIGH_INCOMPLETE ||
@@ -254,6 +257,26 @@ mg_neigh_learn(struct mg_neigh_table *tbl, const struct mg_ip *ip,
 		e->since_us = now_us;
 	}
 	tbl->stats.learned++;
+	return 0;
+}
+
+int
+mg_neigh_add_static(struct mg_neigh_table *tbl, const struct mg_ip *ip,
+		    const struct rte_ether_addr *mac)
+{
+	struct neigh_entry *e, *free;
+	uint32_t dist = 0;
+
+	if (!family_ok(ip) || mac == NULL || !rte_is_unicast_ether_addr(mac) ||
+	    rte_is_zero_ether_addr(mac))
+		return -EINVAL;
+	e = neigh_find(tbl, ip, &free, &dist);
+	if (e == NULL)
+		return neigh_take(tbl, free, dist, ip, MG_NEIGH_PERMANENT, mac, 0)
+			? 0 : -ENOSPC;
+	neigh_set(e, NULL, MG_NEIGH_PERMANENT, mac);
+	e->probes = 0;
+	e->since_us = 0;
 	return 0;
 }
 
@@ -409,7 +432,11 @@ mg_neigh_stats_get(const struct mg_neigh_table *tbl, struct mg_neigh_stats *st)
 
 	*st = tbl->stats;
 	st->entries = 0;
-	for (i = 0; i <= tbl->mask; i++)
+	st->permanent = 0;
+	for (i = 0; i <= tbl->mask; i++) {
 		if (tbl->e[i].ip.family != 0 && tbl->e[i].state != MG_NEIGH_FAILED)
 			st->entries++;
+		if (tbl->e[i].state == MG_NEIGH_PERMANENT)
+			st->permanent++;
+	}
 }

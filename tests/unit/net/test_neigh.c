@@ -350,6 +350,108 @@ test_seqcount(void)
 	mg_neigh_free(t);
 }
 
+/* Static (PERMANENT) entries: usable at once, never aged or probed, not
+ * moved by learning or by a forged reply, replaced only by a new static. */
+static void
+test_static(void)
+{
+	struct mg_neigh_table *t = mg_neigh_create(16, SOCKET_ID_ANY);
+	struct mg_ip a = ip_of("10.20.0.11"), b = ip_of("fd00:20::12");
+	struct mg_ip fam0 = { 0 };
+	const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff,
+							      0xff, 0xff, 0xff } };
+	const struct rte_ether_addr mcast = { .addr_bytes = { 1, 0, 0x5e, 0, 0, 1 } };
+	const struct rte_ether_addr zero = { .addr_bytes = { 0 } };
+	struct mg_neigh_learn l = { 0 };
+	struct mg_neigh_stats st;
+	struct rte_ether_addr mac;
+	struct probes pr = { 0 };
+	uint64_t now = 0;
+
+	MG_CHECK(t != NULL);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &a, &mac1), 0);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &b, &mac2), 0);
+	MG_CHECK(strcmp(state_of(t, &a), "permanent") == 0);
+	MG_CHECK_EQ(mg_neigh_lookup(t, &a, &mac), 0);
+	MG_CHECK(rte_is_same_ether_addr(&mac, &mac1));
+	MG_CHECK_EQ(mg_neigh_lookup(t, &b, &mac), 0);
+	MG_CHECK(rte_is_same_ether_addr(&mac, &mac2));
+
+	/* bad arguments */
+	MG_CHECK_EQ(mg_neigh_add_static(t, &fam0, &mac1), -EINVAL);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &a, &bcast), -EINVAL);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &a, &mcast), -EINVAL);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &a, &zero), -EINVAL);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &a, NULL), -EINVAL);
+
+	/* learning, confirmed or not, create or update, changes nothing */
+	MG_CHECK_EQ(mg_neigh_learn(t, &a, &mac2, now, true), 0);
+	MG_CHECK_EQ(mg_neigh_learn(t, &a, &mac2, now, false), 0);
+	MG_CHECK_EQ(mg_neigh_update(t, &a, &mac2, now, true), 0);
+	l.ip = a;
+	l.mac = mac2;
+	l.mode = MG_NEIGH_LEARN_CREATE;
+	MG_CHECK_EQ(mg_neigh_apply(t, &l, now), 0);
+	MG_CHECK_EQ(mg_neigh_request(t, &a, now), 0);
+	MG_CHECK_EQ(mg_neigh_lookup(t, &a, &mac), 0);
+	MG_CHECK(rte_is_same_ether_addr(&mac, &mac1));
+	MG_CHECK(strcmp(state_of(t, &a), "permanent") == 0);
+
+	/* a day of aging: no probe, still there */
+	for (unsigned i = 0; i < 24 * 60; i++) {
+		now += 60000 * MS;
+		mg_neigh_age(t, now, count_probe, &pr);
+	}
+	MG_CHECK_EQ(pr.n, 0);
+	MG_CHECK(strcmp(state_of(t, &a), "permanent") == 0);
+	MG_CHECK(strcmp(state_of(t, &b), "permanent") == 0);
+	MG_CHECK_EQ(mg_neigh_lookup(t, &a, &mac), 0);
+	mg_neigh_stats_get(t, &st);
+	MG_CHECK_EQ(st.permanent, 2);
+	MG_CHECK_EQ(st.entries, 2);
+	MG_CHECK_EQ(st.learned, 0);
+	MG_CHECK_EQ(st.probes, 0);
+
+	/* a static replaces a learned entry, and another static */
+	struct mg_ip c = ip_of("10.20.0.13");
+
+	MG_CHECK_EQ(mg_neigh_learn(t, &c, &mac1, now, false), 0);
+	MG_CHECK(strcmp(state_of(t, &c), "stale") == 0);
+	MG_CHECK_EQ(mg_neigh_add_static(t, &c, &mac2), 0);
+	MG_CHECK(strcmp(state_of(t, &c), "permanent") == 0);
+	MG_CHECK_EQ(mg_neigh_lookup(t, &c, &mac), 0);
+	MG_CHECK(rte_is_same_ether_addr(&mac, &mac2));
+	MG_CHECK_EQ(mg_neigh_add_static(t, &a, &mac2), 0);
+	MG_CHECK_EQ(mg_neigh_lookup(t, &a, &mac), 0);
+	MG_CHECK(rte_is_same_ether_addr(&mac, &mac2));
+
+	/* removal is explicit; then learning works again */
+	MG_CHECK_EQ(mg_neigh_remove(t, &a, now), 0);
+	MG_CHECK_EQ(mg_neigh_lookup(t, &a, &mac), -ENOENT);
+	MG_CHECK_EQ(mg_neigh_learn(t, &a, &mac1, now, true), 0);
+	MG_CHECK(strcmp(state_of(t, &a), "reachable") == 0);
+
+	/* a full table refuses a static, and counts it */
+	struct mg_neigh_table *small = mg_neigh_create(8, SOCKET_ID_ANY);
+	char buf[32];
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < 9; i++) {
+		struct mg_ip ip;
+
+		snprintf(buf, sizeof(buf), "10.20.1.%u", i + 1);
+		ip = ip_of(buf);
+		if (mg_neigh_add_static(small, &ip, &mac1) == 0)
+			ok++;
+	}
+	MG_CHECK_EQ(ok, 8);
+	mg_neigh_stats_get(small, &st);
+	MG_CHECK_EQ(st.refused_full, 1);
+	MG_CHECK_EQ(st.permanent, 8);
+	mg_neigh_free(small);
+	mg_neigh_free(t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -361,6 +463,7 @@ main(int argc, char **argv)
 	test_request();
 	test_capacity();
 	test_seqcount();
+	test_static();
 	rte_eal_cleanup();
 	return mg_test_done("test_net_neigh");
 }
