@@ -179,6 +179,36 @@ struct mg_dataplane {
 	uint64_t ctl_msgs;
 };
 
+static inline void
+mg_dp_drop(struct mg_worker *w, struct rte_mbuf *m, enum mg_dp_drop why)
+{
+	w->stats.dp_drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+mg_dp_tx(struct mg_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct mg_tx_buf *b = &w->tx[port];
+
+	if (unlikely(b->n == RTE_DIM(b->pkts))) {
+		mg_dp_drop(w, m, MG_DP_DROP_TX_QUEUE_FULL);
+		return;
+	}
+	b->pkts[b->n++] = m;
+}
+
+static inline void
+mg_dp_to_main(struct mg_worker *w, const struct mg_ctl_msg *msg)
+{
+	if (rte_ring_sp_enqueue_elem(w->to_main, (void *)(uintptr_t)msg,
+				     sizeof(*msg)) != 0)
+		w->stats.dp_drops[MG_DP_DROP_CONTROL_RING_FULL]++;
+}
+
+/* The largest burst the pipeline takes (dataplane.burst is at most this). */
+#define MG_MAX_BURST 256
+
 /* pipeline.c: one burst from one port (or handed off from another worker). */
 void mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		       bool handed_off);

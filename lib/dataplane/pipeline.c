@@ -26,32 +26,6 @@ const char *const mg_dp_drop_names[MG_DP_DROP_MAX] = {
 #undef X
 };
 
-static inline void
-drop_dp(struct mg_worker *w, struct rte_mbuf *m, enum mg_dp_drop why)
-{
-	w->stats.dp_drops[why]++;
-	rte_pktmbuf_free(m);
-}
-
-static inline void
-tx_enqueue(struct mg_worker *w, uint16_t port, struct rte_mbuf *m)
-{
-	struct mg_tx_buf *b = &w->tx[port];
-
-	if (unlikely(b->n == RTE_DIM(b->pkts))) {
-		drop_dp(w, m, MG_DP_DROP_TX_QUEUE_FULL);
-		return;
-	}
-	b->pkts[b->n++] = m;
-}
-
-static void
-to_main(struct mg_worker *w, const struct mg_ctl_msg *msg)
-{
-	if (rte_ring_sp_enqueue_elem(w->to_main, (void *)(uintptr_t)msg, sizeof(*msg)) != 0)
-		w->stats.dp_drops[MG_DP_DROP_CONTROL_RING_FULL]++;
-}
-
 static void
 neigh_learned(struct mg_worker *w, const struct mg_neigh_learn *l,
 	      uint16_t port)
@@ -59,7 +33,7 @@ neigh_learned(struct mg_worker *w, const struct mg_neigh_learn *l,
 	struct mg_ctl_msg msg = {
 		.kind = MG_CTL_NEIGH_LEARN, .port = port, .learn = *l,
 	};
-	to_main(w, &msg);
+	mg_dp_to_main(w, &msg);
 }
 
 /* Resolve the next hop towards dst on a port and write the L2 header;
@@ -74,22 +48,22 @@ l2_output(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 	struct mg_ip nh;
 
 	if (unlikely(mg_iface_next_hop(&port->iface, dst, &nh) != 0)) {
-		drop_dp(w, m, MG_DP_DROP_NO_ROUTE);
+		mg_dp_drop(w, m, MG_DP_DROP_NO_ROUTE);
 		return false;
 	}
 	if (unlikely(mg_neigh_lookup(port->neigh, &nh, &mac) != 0)) {
 		struct mg_ctl_msg msg = {
 			.kind = MG_CTL_NEIGH_MISS, .port = out, .learn.ip = nh,
 		};
-		to_main(w, &msg);
-		drop_dp(w, m, MG_DP_DROP_NEIGH_UNRESOLVED);
+		mg_dp_to_main(w, &msg);
+		mg_dp_drop(w, m, MG_DP_DROP_NEIGH_UNRESOLVED);
 		return false;
 	}
 	if (unlikely(mg_eth_rewrite(m, p, &port->iface, &mac) != 0)) {
-		drop_dp(w, m, MG_DP_DROP_L2_REWRITE);
+		mg_dp_drop(w, m, MG_DP_DROP_L2_REWRITE);
 		return false;
 	}
-	tx_enqueue(w, out, m);
+	mg_dp_tx(w, out, m);
 	return true;
 }
 
@@ -146,7 +120,7 @@ l4_inbound(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 		 * than handed to an endpoint that would reset it. */
 		if (is_tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
 					       RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
-			drop_dp(w, m, MG_DP_DROP_TCP_NO_FLOW);
+			mg_dp_drop(w, m, MG_DP_DROP_TCP_NO_FLOW);
 			return;
 		}
 		lb = atomic_load_explicit(&((struct mg_rt_cluster *)c)->lb,
@@ -154,7 +128,7 @@ l4_inbound(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 		hash = mg_l4lb_flow_hash(&p->src, sport_be, p->l4_proto);
 		e = lb != NULL ? mg_lb_pick(lb, hash) : MG_LB_NONE;
 		if (e == MG_LB_NONE) {
-			drop_dp(w, m, MG_DP_DROP_NO_HEALTHY_ENDPOINT);
+			mg_dp_drop(w, m, MG_DP_DROP_NO_HEALTHY_ENDPOINT);
 			return;
 		}
 		ep = &dp->endpoints[c->first_endpoint + e];
@@ -162,7 +136,7 @@ l4_inbound(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 				      (uint16_t)(c->first_endpoint + e), &ep->addr,
 				      rte_cpu_to_be_16(ep->port), w->now_us);
 		if (f == NULL) {
-			drop_dp(w, m, MG_DP_DROP_FLOW_CREATE_FAILED);
+			mg_dp_drop(w, m, MG_DP_DROP_FLOW_CREATE_FAILED);
 			return;
 		}
 		w->listener_flows[l->id]++;
@@ -192,11 +166,11 @@ l4_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 	if (owner != w->index) {
 		/* The flow lives on another core: hand the packet over. */
 		if (handed_off) {
-			drop_dp(w, m, MG_DP_DROP_HANDOFF_NOT_OWNER);
+			mg_dp_drop(w, m, MG_DP_DROP_HANDOFF_NOT_OWNER);
 			return;
 		}
 		if (rte_ring_sp_enqueue(w->handoff_out[owner], m) != 0) {
-			drop_dp(w, m, MG_DP_DROP_HANDOFF_RING_FULL);
+			mg_dp_drop(w, m, MG_DP_DROP_HANDOFF_RING_FULL);
 			return;
 		}
 		w->stats.handoff_out++;
@@ -206,7 +180,7 @@ l4_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 			       p->l4_proto, &p->src, rte_cpu_to_be_16(p->sport),
 			       w->now_us);
 	if (f == NULL) {
-		drop_dp(w, m, MG_DP_DROP_REPLY_NO_FLOW);
+		mg_dp_drop(w, m, MG_DP_DROP_REPLY_NO_FLOW);
 		return;
 	}
 	if (p->l4_proto == IPPROTO_TCP)
@@ -237,15 +211,15 @@ health_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 				   &msg.probe_id) != 0 ||
 	    mg_health_key_sport(mg_health_key(w->dp->health), msg.target,
 				msg.probe_id) != p->dport) {
-		drop_dp(w, m, MG_DP_DROP_HEALTH_REPLY_UNKNOWN);
+		mg_dp_drop(w, m, MG_DP_DROP_HEALTH_REPLY_UNKNOWN);
 		return;
 	}
 	msg.up = synack;
-	to_main(w, &msg);
+	mg_dp_to_main(w, &msg);
 	/* Abort the half-open connection so the endpoint frees it at once. */
 	if (synack && mg_tcp_probe_rst_in_place(m, p->l3_off, p->l4_off,
 						p->dst.family) == 0) {
-		tx_enqueue(w, port, m);
+		mg_dp_tx(w, port, m);
 		return;
 	}
 	rte_pktmbuf_free(m);
@@ -272,7 +246,7 @@ local_input(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 			w->stats.nd_adverts++;
 		else
 			w->stats.icmp_echo_replies++;
-		tx_enqueue(w, port, m);
+		mg_dp_tx(w, port, m);
 		break;
 	case MG_NET_ACT_CONSUMED:
 		rte_pktmbuf_free(m);
@@ -294,66 +268,115 @@ port_index(const struct mg_dataplane *dp, uint16_t port_id)
 	return 0;
 }
 
+/* What the first pass decided for a packet the last pass must handle. */
+enum stage {
+	ST_DONE,		/* dropped in the first pass */
+	ST_LOCAL,		/* ARP, ICMP, ICMPv6 for the port's addresses */
+	ST_HEALTH,		/* a health probe's answer */
+	ST_INBOUND,		/* client -> listener, full-NAT */
+	ST_REPLY,		/* endpoint -> one of our local ports */
+};
+
+/*
+ * Three passes over a burst, so that the flow-table cache misses of all
+ * its packets overlap instead of adding up: classify (and prefetch the
+ * hash slot or port entry), prefetch the flow entries, then process in
+ * arrival order, so that what leaves keeps the order it came in.
+ */
 void
 mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		  bool handed_off)
 {
 	struct mg_dataplane *dp = w->dp;
+	struct mg_pkt p[MG_MAX_BURST];
+	const struct mg_rt_listener *lst[MG_MAX_BURST];
+	uint32_t token[MG_MAX_BURST];
+	uint8_t stage[MG_MAX_BURST];
+
+	for (; n > MG_MAX_BURST; n -= MG_MAX_BURST, pkts += MG_MAX_BURST)
+		mg_pipeline_input(w, pkts, MG_MAX_BURST, handed_off);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint16_t port = port_index(dp, m->port);
 		struct mg_dp_port *dport = &dp->ports[port];
 		enum mg_net_drop why;
-		struct mg_pkt p;
 
+		stage[i] = ST_DONE;
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 
-		why = mg_pkt_parse(m, &p);
+		why = mg_pkt_parse(m, &p[i]);
+		if (likely(why == MG_NET_OK))
+			why = mg_pkt_check_vlan(&p[i], &dport->iface);
 		if (unlikely(why != MG_NET_OK)) {
 			w->stats.net_drops[why]++;
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		why = mg_pkt_check_vlan(&p, &dport->iface);
-		if (unlikely(why != MG_NET_OK)) {
-			w->stats.net_drops[why]++;
-			rte_pktmbuf_free(m);
+		if (p[i].ethertype == RTE_ETHER_TYPE_ARP ||
+		    (p[i].l4_proto != IPPROTO_TCP && p[i].l4_proto != IPPROTO_UDP)) {
+			/* ARP, ICMP and ICMPv6: echo, neighbour discovery;
+			 * ICMP errors are not translated through the NAT yet. */
+			stage[i] = ST_LOCAL;
 			continue;
 		}
-		if (p.ethertype == RTE_ETHER_TYPE_ARP) {
-			local_input(w, m, &p, port);
+		lst[i] = find_listener(dp, &p[i]);
+		if (lst[i] != NULL) {
+			stage[i] = ST_INBOUND;
+			token[i] = mg_ct_prefetch_inbound(w->ct, &p[i].src,
+					rte_cpu_to_be_16(p[i].sport), lst[i]->id,
+					p[i].l4_proto);
 			continue;
 		}
-		if (p.l4_proto == IPPROTO_TCP || p.l4_proto == IPPROTO_UDP) {
-			const struct mg_rt_listener *l = find_listener(dp, &p);
+		if (!mg_iface_owns(&dport->iface, &p[i].dst)) {
+			mg_dp_drop(w, m, MG_DP_DROP_NOT_FOR_US);
+			continue;
+		}
+		if (p[i].l4_proto == IPPROTO_TCP &&
+		    p[i].dport >= MG_HEALTH_SPORT_MIN &&
+		    p[i].dport <= MG_HEALTH_SPORT_MAX) {
+			stage[i] = ST_HEALTH;
+			continue;
+		}
+		if (p[i].dport < dp->cfg->dataplane.snat_port_min ||
+		    p[i].dport > dp->cfg->dataplane.snat_port_max) {
+			mg_dp_drop(w, m, MG_DP_DROP_NO_LISTENER);
+			continue;
+		}
+		/* A reply owned by another worker is handed over in the last
+		 * pass by l4_reply(); no use prefetching our table for it. */
+		stage[i] = ST_REPLY;
+		token[i] = mg_ct_port_owner(p[i].dport, dp->n_workers) == w->index
+			? mg_ct_prefetch_reply(w->ct, &p[i].dst,
+				rte_cpu_to_be_16(p[i].dport), p[i].l4_proto)
+			: UINT32_MAX;
+	}
 
-			if (l != NULL) {
-				l4_inbound(w, m, &p, l);
-				continue;
-			}
-			if (!mg_iface_owns(&dport->iface, &p.dst)) {
-				drop_dp(w, m, MG_DP_DROP_NOT_FOR_US);
-				continue;
-			}
-			if (p.l4_proto == IPPROTO_TCP &&
-			    p.dport >= MG_HEALTH_SPORT_MIN &&
-			    p.dport <= MG_HEALTH_SPORT_MAX) {
-				health_reply(w, m, &p, port);
-				continue;
-			}
-			if (p.dport >= dp->cfg->dataplane.snat_port_min &&
-			    p.dport <= dp->cfg->dataplane.snat_port_max) {
-				l4_reply(w, m, &p, handed_off);
-				continue;
-			}
-			drop_dp(w, m, MG_DP_DROP_NO_LISTENER);
-			continue;
+	for (uint16_t i = 0; i < n; i++) {
+		if (stage[i] == ST_INBOUND)
+			mg_ct_prefetch_inbound_flow(w->ct, token[i]);
+		else if (stage[i] == ST_REPLY && token[i] != UINT32_MAX)
+			mg_ct_prefetch_reply_flow(w->ct, token[i]);
+	}
+
+	for (uint16_t i = 0; i < n; i++) {
+		switch (stage[i]) {
+		case ST_INBOUND:
+			l4_inbound(w, pkts[i], &p[i], lst[i]);
+			break;
+		case ST_REPLY:
+			l4_reply(w, pkts[i], &p[i], handed_off);
+			break;
+		case ST_LOCAL:
+			local_input(w, pkts[i], &p[i], port_index(dp, pkts[i]->port));
+			break;
+		case ST_HEALTH:
+			health_reply(w, pkts[i], &p[i], port_index(dp, pkts[i]->port));
+			break;
+		default:
+			break;
 		}
-		/* ICMP and ICMPv6: echo, neighbour discovery; errors are not
-		 * translated back through the NAT yet and are dropped. */
-		local_input(w, m, &p, port);
 	}
 }
 
@@ -388,7 +411,7 @@ mg_worker_tx_flush(struct mg_worker *w)
 		if (unlikely(sent < n)) {
 			for (uint16_t i = sent; i < n; i++) {
 				w->stats.tx_bytes[p] -= pkts[i]->pkt_len;
-				drop_dp(w, pkts[i], MG_DP_DROP_TX_QUEUE_FULL);
+				mg_dp_drop(w, pkts[i], MG_DP_DROP_TX_QUEUE_FULL);
 			}
 		}
 	}

@@ -11,6 +11,8 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include <rte_prefetch.h>
+
 #include "ct_private.h"
 
 _Static_assert(sizeof(struct mg_flow) == 40, "flow entry grew: see ct_private.h");
@@ -326,6 +328,27 @@ mg_ct_lookup_inbound(struct mg_ct *ct, const struct mg_ip *client,
 	return f;
 }
 
+uint32_t
+mg_ct_prefetch_inbound(const struct mg_ct *ct, const struct mg_ip *client,
+		       uint16_t client_port, uint16_t listener_id, uint8_t proto)
+{
+	uint32_t sig = ct_key_sig(client->family, client->v6, client_port,
+				  listener_id, proto);
+
+	rte_prefetch0(&ct->slots[ct_home(ct, sig)]);
+	return sig;
+}
+
+void
+mg_ct_prefetch_inbound_flow(const struct mg_ct *ct, uint32_t token)
+{
+	const struct ct_slot *s = &ct->slots[ct_home(ct, token)];
+
+	/* The home slot holds the flow in all but a collision's case. */
+	if (s->idx != CT_EMPTY)
+		rte_prefetch0(&ct->flows[s->idx]);
+}
+
 static int
 ct_local_addr_index(const struct mg_ct *ct, const struct mg_ip *a)
 {
@@ -368,6 +391,35 @@ mg_ct_lookup_reply(struct mg_ct *ct, const struct mg_ip *local_addr,
 miss:
 	ct->stats.errors[MG_CT_ERR_REPLY_MISS]++;
 	return NULL;
+}
+
+uint32_t
+mg_ct_prefetch_reply(const struct mg_ct *ct, const struct mg_ip *local_addr,
+		     uint16_t local_port, uint8_t proto)
+{
+	int proto_i = ct_proto_index(proto);
+	int addr_i = ct_local_addr_index(ct, local_addr);
+	uint32_t e;
+
+	if (proto_i < 0 || addr_i < 0)
+		return CT_PORT_END;
+	e = ct_port_entry(ct, proto_i, (uint32_t)addr_i,
+			  rte_be_to_cpu_16(local_port));
+	if (e != CT_PORT_END)
+		rte_prefetch0(&ct->ports[e]);
+	return e;
+}
+
+void
+mg_ct_prefetch_reply_flow(const struct mg_ct *ct, uint32_t token)
+{
+	uint32_t v;
+
+	if (token == CT_PORT_END)
+		return;
+	v = ct->ports[token];
+	if (!(v & CT_PORT_FREE))
+		rte_prefetch0(&ct->flows[v]);
 }
 
 static struct mg_flow *

@@ -186,6 +186,23 @@ struct mg_flow *mg_ct_lookup_reply(struct mg_ct *ct,
 				   uint16_t endpoint_port, uint64_t now_us);
 
 /**
+ * Prefetching across a burst. A lookup costs two dependent cache misses
+ * once the table outgrows the cache (hash slot, then flow entry; about 400
+ * of the ~570 cycles per packet measured with a million flows). Calling
+ * the first stage for every packet of a burst, then the second, then the
+ * lookups, lets those misses overlap. The returned token feeds the second
+ * stage; both stages only read, so a wrong guess costs nothing but time.
+ */
+uint32_t mg_ct_prefetch_inbound(const struct mg_ct *ct,
+				const struct mg_ip *client, uint16_t client_port,
+				uint16_t listener_id, uint8_t proto);
+void mg_ct_prefetch_inbound_flow(const struct mg_ct *ct, uint32_t token);
+uint32_t mg_ct_prefetch_reply(const struct mg_ct *ct,
+			      const struct mg_ip *local_addr,
+			      uint16_t local_port, uint8_t proto);
+void mg_ct_prefetch_reply_flow(const struct mg_ct *ct, uint32_t token);
+
+/**
  * Track a new connection to endpoint @p endpoint_index and give it a local
  * address of the endpoint's family and a local port owned by this worker
  * (port % n_workers == worker_index). Free ports are reused oldest-freed
