@@ -531,7 +531,7 @@ check_listeners(struct cfg_ctx *ctx)
 {
 	struct mg_config *cfg = ctx->cfg;
 	char path[96], names[256], a[MG_IP_STRLEN + 8];
-	static const char *const mode_name[] = { "tcp", "udp" };
+	static const char *const mode_name[] = { "tcp", "udp", "service" };
 
 	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
 		struct mg_cfg_listener *l = &cfg->listeners[i];
@@ -545,10 +545,28 @@ check_listeners(struct cfg_ctx *ctx)
 					  "\"%s\" is already the name of listeners[%u] "
 					  "(expected unique names)", l->name, j);
 
-		/* The cluster. */
+		/* The cluster (L4 modes) or the service (terminated TCP). */
 		P(path, "listeners[%u].cluster", i);
 		idx = l->cluster_name[0] != '\0' ?
 			mg_config_cluster_index(cfg, l->cluster_name) : -2;
+		if (l->mode == MG_MODE_SERVICE) {
+			if (l->cluster_name[0] != '\0')
+				cfg_error(ctx, path, "a listener in mode \"service\" "
+					  "has no cluster (expected no cluster key)");
+			if (l->service[0] == '\0' &&
+			    cfg_ok(ctx, P(path, "listeners[%u].service", i)))
+				cfg_error(ctx, path, "missing required key (expected "
+					  "echo, discard, source or http with mode \"service\")");
+			idx = -2;
+		} else if (l->service[0] != '\0') {
+			cfg_error(ctx, P(path, "listeners[%u].service", i),
+				  "only a listener in mode \"service\" has a service "
+				  "(expected no service key in mode \"%s\")",
+				  mode_name[l->mode]);
+		} else if (idx == -2 && cfg_ok(ctx, path)) {
+			cfg_error(ctx, path, "missing required key (expected the "
+				  "name of a cluster in mode \"%s\")", mode_name[l->mode]);
+		}
 		if (idx == -1)
 			no_such(ctx, path, "clusters", "cluster",
 				l->cluster_name,
@@ -592,13 +610,14 @@ check_listeners(struct cfg_ctx *ctx)
 		for (uint32_t j = 0; j < i; j++) {
 			const struct mg_cfg_listener *o = &cfg->listeners[j];
 
-			if (o->mode != l->mode || o->listen_port != l->listen_port ||
+			if ((o->mode == MG_MODE_UDP) != (l->mode == MG_MODE_UDP) ||
+			    o->listen_port != l->listen_port ||
 			    l->listen_port == 0 || !mg_ip_eq(&o->address, vip))
 				continue;
 			cfg_error(ctx, path, "%s/%s is already used by listeners[%u] "
-				  "\"%s\" (expected a unique address, port and mode)",
+				  "\"%s\" (expected a unique address, port and protocol)",
 				  fmt_ip_port(vip, l->listen_port, a, sizeof(a)),
-				  mode_name[l->mode], j, o->name);
+				  l->mode == MG_MODE_UDP ? "udp" : "tcp", j, o->name);
 			break;
 		}
 

@@ -48,6 +48,12 @@ static const struct cfg_key dataplane_keys[] = {
 	  .def = "10240", .doc = "lowest full-NAT local port (1024..2047 are the health probes')" },
 	{ KEY("snat_port_max", CFG_U16, DP, snat_port_max), .min = 2048, .max = 65535,
 	  .def = "65535", .doc = "highest full-NAT local port" },
+	{ KEY("tcp_max_conns", CFG_U32, DP, tcp_max_conns), .min = 16, .max = 16777216,
+	  .def = "65536", .doc = "terminated TCP connections per worker" },
+	{ KEY("tcp_max_memory_mb", CFG_U32, DP, tcp_max_memory_mb), .min = 1,
+	  .max = 65536, .def = "256", .doc = "buffered TCP data per worker, MiB" },
+	{ KEY("tcp_time_wait_ms", CFG_U32, DP, tcp_time_wait_ms), .min = 1000,
+	  .max = 240000, .def = "60000", .doc = "TIME-WAIT (2 MSL), milliseconds" },
 	{ KEY("eal_args", CFG_STRS, DP, eal_args), .min = 0, .max = MG_MAX_EAL_ARGS,
 	  .size = FSIZE(DP, eal_args[0]), .count_off = offsetof(DP, n_eal_args),
 	  .doc = "extra EAL arguments, passed verbatim" },
@@ -96,6 +102,7 @@ static const struct cfg_key port_keys[] = {
 static const struct cfg_enum mode_names[] = {
 	{ "tcp", MG_MODE_TCP, false },
 	{ "udp", MG_MODE_UDP, false },
+	{ "service", MG_MODE_SERVICE, false },
 	{ "http", 0, true },
 	{ "https", 0, true },
 	{ NULL, 0, false },
@@ -117,22 +124,80 @@ static const struct cfg_key timeout_keys[] = {
 #undef TO
 static const struct cfg_section timeouts_section = SECTION(timeout_keys, -1);
 
+static const struct cfg_enum service_names[] = {
+	{ "echo", 0, false },
+	{ "discard", 0, false },
+	{ "source", 0, false },
+	{ "http", 0, false },
+	{ NULL, 0, false },
+};
+
+static const struct cfg_enum cc_names[] = {
+	{ "cubic", 0, false },
+	{ "newreno", 0, false },
+	{ NULL, 0, false },
+};
+
+#define TC struct mg_cfg_tcp
+static const struct cfg_key tcp_keys[] = {
+	{ KEY("rcv_buf", CFG_U32, TC, rcv_buf), .min = 4096, .max = 67108864,
+	  .def = "262144", .doc = "receive buffer per connection, bytes (the window)" },
+	{ KEY("snd_buf", CFG_U32, TC, snd_buf), .min = 4096, .max = 67108864,
+	  .def = "262144", .doc = "send buffer per connection, bytes" },
+	{ KEY("mss", CFG_U16, TC, mss), .min = 0, .max = 9000, .def = "0",
+	  .doc = "our MSS; 0 = from the port MTU" },
+	{ KEY("nodelay", CFG_BOOL, TC, nodelay), .def = "false",
+	  .doc = "true turns Nagle's algorithm off" },
+	{ KEY("timestamps", CFG_BOOL, TC, timestamps), .def = "true",
+	  .doc = "offer RFC 7323 timestamps (and PAWS)" },
+	{ KEY("sack", CFG_BOOL, TC, sack), .def = "true",
+	  .doc = "offer RFC 2018 selective acknowledgements" },
+	{ KEY("window_scaling", CFG_BOOL, TC, window_scaling), .def = "true",
+	  .doc = "offer RFC 7323 window scaling" },
+	{ STR("cc", TC, cc), .def = "cubic", .enums = cc_names,
+	  .doc = "congestion control" },
+	{ KEY("syn_backlog", CFG_U32, TC, syn_backlog), .min = 16, .max = 1048576,
+	  .def = "1024", .doc = "half-open connections kept per worker" },
+	{ KEY("syncookie_threshold", CFG_U32, TC, syncookie_threshold), .min = 0,
+	  .max = 1048576, .def = "512",
+	  .doc = "half-open connections above which SYN cookies answer; 0 = always" },
+	{ KEY("delack_us", CFG_U32, TC, delack_us), .min = 0, .max = 500000,
+	  .def = "40000", .doc = "delayed-ACK timer; 0 acknowledges every segment" },
+	{ KEY("keepalive_idle_s", CFG_U32, TC, keepalive_idle_s), .min = 0,
+	  .max = 86400, .def = "0", .doc = "idle seconds before keep-alive probes; 0 = off" },
+	{ KEY("keepalive_intvl_s", CFG_U32, TC, keepalive_intvl_s), .min = 1,
+	  .max = 3600, .def = "75", .doc = "seconds between keep-alive probes" },
+	{ KEY("keepalive_probes", CFG_U32, TC, keepalive_probes), .min = 1,
+	  .max = 100, .def = "9", .doc = "unanswered probes that end the connection" },
+};
+#undef TC
+static const struct cfg_section tcp_section = SECTION(tcp_keys, -1);
+
 #define LS struct mg_cfg_listener
 static const struct cfg_key listener_keys[] = {
 	{ STR("name", LS, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the listener's name, for logs and statistics" },
 	{ KEY("mode", CFG_ENUM, LS, mode), .flags = CFG_F_RELOAD, .def = "tcp", .enums = mode_names,
-	  .doc = "tcp or udp: the L4 full-NAT path" },
+	  .doc = "tcp or udp: the L4 full-NAT path; service: TCP terminated here, served built-in" },
 	{ STR("port", LS, port_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the port the VIP is on; absent: the port whose subnet holds the VIP" },
 	{ KEY("address", CFG_IP, LS, address), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
 	  .doc = "the VIP, IPv4 or IPv6; no port may own it" },
 	{ KEY("listen_port", CFG_U16, LS, listen_port), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
 	  .min = 1, .max = 65535, .doc = "the TCP or UDP port on the VIP" },
-	{ STR("cluster", LS, cluster_name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
-	  .doc = "the cluster that serves it; its endpoints share the VIP's family" },
+	{ STR("cluster", LS, cluster_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "modes tcp/udp: the cluster that serves it; its endpoints share the VIP's family" },
 	{ KEY("timeouts", CFG_GROUP, LS, timeouts), .flags = CFG_F_RELOAD, .sub = &timeouts_section,
 	  .doc = "connection-tracking timeouts, in seconds" },
+	{ STR("service", LS, service), .enums = service_names,
+	  .doc = "mode service: echo, discard, source (\"N [SEED]\\n\" -> N bytes) or http" },
+	{ KEY("http_body_size", CFG_U32, LS, http_body_size), .min = 0, .max = 1048576,
+	  .def = "64", .doc = "service http: bytes of the fixed response body" },
+	{ KEY("source_max_bytes", CFG_U64, LS, source_max_bytes), .min = 0,
+	  .max = 1099511627776LL, .def = "4294967296",
+	  .doc = "service source: the largest N a client may ask for" },
+	{ KEY("tcp", CFG_GROUP, LS, tcp), .sub = &tcp_section,
+	  .doc = "mode service: TCP settings of accepted connections" },
 };
 #undef LS
 static const struct cfg_section listener_section =

@@ -45,6 +45,9 @@ struct mg_cfg_dataplane {
 	uint32_t flows_per_worker;	/* connection-tracking capacity per lcore */
 	uint16_t snat_port_min;		/* full-NAT local ports; below them the */
 	uint16_t snat_port_max;		/* health probes' ports (1024..2047) */
+	uint32_t tcp_max_conns;		/* terminated connections per worker */
+	uint32_t tcp_max_memory_mb;	/* buffered TCP data per worker */
+	uint32_t tcp_time_wait_ms;	/* 2 MSL */
 	uint32_t n_eal_args;
 	char eal_args[MG_MAX_EAL_ARGS][128];	/* extra EAL arguments, verbatim */
 };
@@ -78,6 +81,20 @@ struct mg_cfg_port {
 enum mg_listener_mode {
 	MG_MODE_TCP,			/* L4 full-NAT */
 	MG_MODE_UDP,			/* L4 full-NAT */
+	MG_MODE_SERVICE,		/* TCP terminated by lib/tcp, served built-in */
+};
+
+/* TCP settings of a listener that terminates connections. */
+struct mg_cfg_tcp {
+	uint32_t rcv_buf, snd_buf;	/* bytes */
+	uint16_t mss;			/* 0 = from the port MTU */
+	bool nodelay;			/* Nagle off */
+	bool timestamps, sack, window_scaling;
+	char cc[16];			/* "newreno" or "cubic" */
+	uint32_t syn_backlog;
+	uint32_t syncookie_threshold;	/* half-open count that turns cookies on */
+	uint32_t delack_us;
+	uint32_t keepalive_idle_s, keepalive_intvl_s, keepalive_probes;
 };
 
 struct mg_cfg_l4_timeouts {		/* seconds */
@@ -98,6 +115,10 @@ struct mg_cfg_listener {
 	char cluster_name[MG_NAME_MAX];
 	uint32_t cluster_idx;		/* resolved */
 	struct mg_cfg_l4_timeouts timeouts;
+	char service[16];		/* mode "service": echo, discard, source, http */
+	uint32_t http_body_size;	/* service "http" */
+	uint64_t source_max_bytes;	/* service "source" */
+	struct mg_cfg_tcp tcp;		/* mode "service" */
 	int line;
 };
 

@@ -95,7 +95,8 @@ tables_build(struct mg_dataplane *dp, char *err, size_t err_len)
 
 		l->vip = cl->address;
 		l->listen_port = cl->listen_port;
-		l->proto = cl->mode == MG_MODE_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+		l->proto = cl->mode == MG_MODE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+		l->terminate = cl->mode == MG_MODE_SERVICE;
 		l->id = (uint16_t)i;
 		l->in_port = (uint16_t)cl->port_idx;
 		l->cluster = cl->cluster_idx;
@@ -166,39 +167,44 @@ workers_create(struct mg_dataplane *dp, char *err, size_t err_len)
 		w->index = i;
 		w->lcore_id = lcore;
 
-		memset(&ctp, 0, sizeof(ctp));
-		ctp.capacity = cfg->dataplane.flows_per_worker;
-		ctp.worker_index = i;
-		ctp.n_workers = dp->n_workers;
-		ctp.port_min = cfg->dataplane.snat_port_min;
-		ctp.port_max = cfg->dataplane.snat_port_max;
-		ctp.n_local_addrs = n_locals;
-		ctp.local_addrs = locals;
-		ctp.socket = (int)rte_lcore_to_socket_id(lcore);
-		w->ct = mg_ct_create(&ctp);
-		if (w->ct == NULL) {
-			snprintf(err, err_len, "worker %u: cannot create a flow table "
-				 "of %u flows: %s", i, ctp.capacity, rte_strerror(rte_errno));
-			return -ENOMEM;
-		}
-		for (uint32_t l = 0; l < cfg->n_listeners; l++) {
-			const struct mg_cfg_l4_timeouts *t = &cfg->listeners[l].timeouts;
-			struct mg_ct_timeouts ct_t = {
-				.tcp_syn = t->tcp_syn,
-				.tcp_established = t->tcp_established,
-				.tcp_closing = t->tcp_closing,
-				.tcp_closed = t->tcp_closed,
-				.udp = t->udp,
-			};
+		/* The full-NAT flow table, when the L4 path has clusters to
+		 * reach (a configuration of services only has none). */
+		if (n_locals > 0) {
+			memset(&ctp, 0, sizeof(ctp));
+			ctp.capacity = cfg->dataplane.flows_per_worker;
+			ctp.worker_index = i;
+			ctp.n_workers = dp->n_workers;
+			ctp.port_min = cfg->dataplane.snat_port_min;
+			ctp.port_max = cfg->dataplane.snat_port_max;
+			ctp.n_local_addrs = n_locals;
+			ctp.local_addrs = locals;
+			ctp.socket = (int)rte_lcore_to_socket_id(lcore);
+			w->ct = mg_ct_create(&ctp);
+			if (w->ct == NULL) {
+				snprintf(err, err_len, "worker %u: cannot create a flow table "
+					 "of %u flows: %s", i, ctp.capacity, rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+			for (uint32_t l = 0; l < cfg->n_listeners; l++) {
+				const struct mg_cfg_l4_timeouts *t = &cfg->listeners[l].timeouts;
+				struct mg_ct_timeouts ct_t = {
+					.tcp_syn = t->tcp_syn,
+					.tcp_established = t->tcp_established,
+					.tcp_closing = t->tcp_closing,
+					.tcp_closed = t->tcp_closed,
+					.udp = t->udp,
+				};
 
-			if (mg_ct_set_timeouts(w->ct, (uint16_t)l, &ct_t) != 0) {
-				snprintf(err, err_len, "listener %s: timeouts out of range",
-					 cfg->listeners[l].name);
-				return -EINVAL;
+				if (mg_ct_set_timeouts(w->ct, (uint16_t)l, &ct_t) != 0) {
+					snprintf(err, err_len, "listener %s: timeouts out of range",
+						 cfg->listeners[l].name);
+					return -EINVAL;
+				}
 			}
 		}
 
 		w->to_main = ring_make("ctl", i, 0, sizeof(struct mg_ctl_msg));
+
 		/* Control packets to send: the main lcore is the only producer. */
 		w->ctl_tx = ring_make("ctltx", i, 0, 0);
 		w->handoff_in = rte_zmalloc(NULL, sizeof(void *) * dp->n_workers, 0);
@@ -210,6 +216,10 @@ workers_create(struct mg_dataplane *dp, char *err, size_t err_len)
 		    w->handoff_out == NULL || w->listener_flows == NULL ||
 		    w->listener_pkts == NULL || w->endpoint_flows == NULL)
 			goto nomem;
+
+		int trc = mg_dp_tcp_init(dp, w, err, err_len);
+		if (trc != 0)
+			return trc;
 
 		for (uint32_t m = 0; m < cfg->n_impairments; m++) {
 			const struct mg_cfg_impairment *im = &cfg->impairments[m];
@@ -364,6 +374,7 @@ mg_dataplane_free(struct mg_dataplane *dp)
 		for (uint32_t p = 0; p < MG_MAX_PORTS; p++)
 			for (uint16_t k = 0; k < w->tx[p].n; k++)
 				rte_pktmbuf_free(w->tx[p].pkts[k]);
+		mg_dp_tcp_free(w);
 		mg_ct_free(w->ct);
 		rte_free(w->handoff_in);
 		rte_free(w->handoff_out);

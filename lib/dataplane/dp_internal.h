@@ -30,6 +30,8 @@
 #include "mg_lb.h"
 #include "mg_neigh.h"
 #include "mg_net.h"
+#include "mg_service.h"
+#include "mg_tcp.h"
 
 /* Drops of the pipeline itself; parsing drops are MG_NET_DROPS and
  * connection-tracking ones MG_CT_ERRORS. */
@@ -79,6 +81,7 @@ struct mg_rt_listener {
 	struct mg_ip vip;
 	uint16_t listen_port;		/* host order */
 	uint8_t proto;			/* IPPROTO_TCP / IPPROTO_UDP */
+	bool terminate;			/* TCP ends here (lib/tcp), no full-NAT */
 	uint16_t id;
 	uint16_t in_port;		/* DPDK port index (dp->ports[]) */
 	uint32_t cluster;
@@ -132,6 +135,8 @@ struct mg_worker {
 	uint64_t *listener_flows;	/* [listener] new flows */
 	uint64_t *listener_pkts;	/* [listener] packets in */
 	uint64_t *endpoint_flows;	/* [endpoint] new flows */
+	struct mg_tcp_stack *tcp;	/* terminated connections, or NULL */
+	struct mg_service *service[MG_MAX_LISTENERS];
 } __rte_cache_aligned;
 
 struct mg_dp_port {
@@ -219,6 +224,11 @@ int mg_worker_main(void *arg);
 void mg_control_loop(struct mg_dataplane *dp);
 int mg_control_rebuild_cluster(struct mg_dataplane *dp, uint32_t cluster);
 void mg_control_release(struct mg_dataplane *dp);
+
+/* dp_tcp.c: the TCP stack and built-in services of a worker. */
+int mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
+		   size_t err_len);
+void mg_dp_tcp_free(struct mg_worker *w);
 
 /* port.c */
 int mg_ports_setup(struct mg_dataplane *dp, char *err, size_t err_len);

@@ -274,6 +274,7 @@ enum stage {
 	ST_LOCAL,		/* ARP, ICMP, ICMPv6 for the port's addresses */
 	ST_HEALTH,		/* a health probe's answer */
 	ST_INBOUND,		/* client -> listener, full-NAT */
+	ST_TERMINATE,		/* client -> listener, to this worker's TCP stack */
 	ST_REPLY,		/* endpoint -> one of our local ports */
 };
 
@@ -322,6 +323,10 @@ mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		}
 		lst[i] = find_listener(dp, &p[i]);
+		if (lst[i] != NULL && lst[i]->terminate) {
+			stage[i] = ST_TERMINATE;
+			continue;
+		}
 		if (lst[i] != NULL) {
 			stage[i] = ST_INBOUND;
 			token[i] = mg_ct_prefetch_inbound(w->ct, &p[i].src,
@@ -339,8 +344,18 @@ mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			stage[i] = ST_HEALTH;
 			continue;
 		}
-		if (p[i].dport < dp->cfg->dataplane.snat_port_min ||
+		if (w->ct == NULL ||
+		    p[i].dport < dp->cfg->dataplane.snat_port_min ||
 		    p[i].dport > dp->cfg->dataplane.snat_port_max) {
+			/* Where this worker terminates TCP, its stack answers
+			 * a segment for no listener with RST (RFC 9293 3.10.7.1)
+			 * and counts it; the pure L4 path drops it silently,
+			 * as L4 balancers do. */
+			if (w->tcp != NULL && p[i].l4_proto == IPPROTO_TCP) {
+				lst[i] = NULL;
+				stage[i] = ST_TERMINATE;
+				continue;
+			}
 			mg_dp_drop(w, m, MG_DP_DROP_NO_LISTENER);
 			continue;
 		}
@@ -367,6 +382,11 @@ mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			break;
 		case ST_REPLY:
 			l4_reply(w, pkts[i], &p[i], handed_off);
+			break;
+		case ST_TERMINATE:
+			if (lst[i] != NULL)
+				w->listener_pkts[lst[i]->id]++;
+			mg_tcp_input(w->tcp, pkts[i], &p[i], w->now_us);
 			break;
 		case ST_LOCAL:
 			local_input(w, pkts[i], &p[i], port_index(dp, pkts[i]->port));

@@ -45,13 +45,20 @@ sum_array(const struct mg_dataplane *dp, size_t which, uint32_t idx)
 	return s;
 }
 
+/* Live full-NAT flows of a worker (none without an L4 path). */
+static uint32_t
+ct_count(const struct mg_worker *w)
+{
+	return w->ct != NULL ? mg_ct_count(w->ct) : 0;
+}
+
 static uint64_t
 flows_live(const struct mg_dataplane *dp)
 {
 	uint64_t s = 0;
 
 	for (uint32_t i = 0; i < dp->n_workers; i++)
-		s += mg_ct_count(dp->workers[i]->ct);
+		s += ct_count(dp->workers[i]);
 	return s;
 }
 
@@ -73,7 +80,8 @@ ct_errors(const struct mg_dataplane *dp, int reason)
 	uint64_t s = 0;
 
 	for (uint32_t i = 0; i < dp->n_workers; i++)
-		s += mg_ct_stats(dp->workers[i]->ct)->errors[reason];
+		if (dp->workers[i]->ct != NULL)
+			s += mg_ct_stats(dp->workers[i]->ct)->errors[reason];
 	return s;
 }
 
@@ -132,13 +140,24 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "cycles_per_packet", w->stats.busy_pkts
 			? w->stats.busy_cycles / w->stats.busy_pkts : 0);
 		rte_tel_data_add_dict_u64(c, "busy_cycles", w->stats.busy_cycles);
-		rte_tel_data_add_dict_u64(c, "flows", mg_ct_count(w->ct));
-		rte_tel_data_add_dict_u64(c, "ct_memory_bytes", mg_ct_memory(w->ct));
+		rte_tel_data_add_dict_u64(c, "flows", ct_count(w));
+		rte_tel_data_add_dict_u64(c, "ct_memory_bytes",
+					  w->ct != NULL ? mg_ct_memory(w->ct) : 0);
 		rte_tel_data_add_dict_u64(c, "handoff_out", w->stats.handoff_out);
 		rte_tel_data_add_dict_u64(c, "handoff_in", w->stats.handoff_in);
 		rte_tel_data_add_dict_u64(c, "arp_replies", w->stats.arp_replies);
 		rte_tel_data_add_dict_u64(c, "icmp_echo_replies", w->stats.icmp_echo_replies);
 		rte_tel_data_add_dict_u64(c, "nd_adverts", w->stats.nd_adverts);
+		if (w->tcp != NULL) {
+			struct mg_tcp_stats ts;
+			char k[64];
+
+			/* This worker's terminated connections by state. */
+			mg_tcp_stats_get(w->tcp, &ts);
+			for (int st = 0; st < MG_TCP_N_STATES; st++)
+				rte_tel_data_add_dict_u64(c, tel_key(k, sizeof(k), "tcp_",
+						mg_tcp_state_names[st]), ts.conns_by_state[st]);
+		}
 		snprintf(name, sizeof(name), "worker%u", i);
 		rte_tel_data_add_dict_container(d, name, c, 0);
 	}
@@ -244,6 +263,104 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The TCP stacks of all workers, summed. */
+static bool
+tcp_stats_sum(const struct mg_dataplane *dp, struct mg_tcp_stats *sum)
+{
+	bool any = false;
+
+	memset(sum, 0, sizeof(*sum));
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		struct mg_tcp_stats st;
+		const uint64_t *a = (const uint64_t *)&st;
+		uint64_t *b = (uint64_t *)sum;
+
+		if (dp->workers[i]->tcp == NULL)
+			continue;
+		mg_tcp_stats_get(dp->workers[i]->tcp, &st);
+		for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
+			b[k] += a[k];
+		any = true;
+	}
+	return any;
+}
+
+static int
+tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	struct mg_tcp_stats st;
+	char k[64];
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	if (!tcp_stats_sum(dp, &st))
+		return 0;
+	for (int i = 0; i < MG_TCP_N_STATES; i++)
+		rte_tel_data_add_dict_u64(d, tel_key(k, sizeof(k), "conns_",
+					  mg_tcp_state_names[i]), st.conns_by_state[i]);
+	rte_tel_data_add_dict_u64(d, "active_opens", st.active_opens);
+	rte_tel_data_add_dict_u64(d, "passive_opens", st.passive_opens);
+	rte_tel_data_add_dict_u64(d, "segs_in", st.segs_in);
+	rte_tel_data_add_dict_u64(d, "segs_out", st.segs_out);
+	rte_tel_data_add_dict_u64(d, "retransmits", st.retransmits);
+	rte_tel_data_add_dict_u64(d, "bytes_in", st.bytes_in);
+	rte_tel_data_add_dict_u64(d, "bytes_out", st.bytes_out);
+	rte_tel_data_add_dict_u64(d, "memory", st.memory);
+	for (int i = 0; i < MG_TCP_ERR_MAX; i++)
+		rte_tel_data_add_dict_u64(d, tel_key(k, sizeof(k), "",
+					  mg_tcp_error_names[i]), st.errors[i]);
+	return 0;
+}
+
+static int
+tel_services(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	char k[64];
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t l = 0; l < dp->n_listeners; l++) {
+		struct mg_service_stats sum = { 0 };
+		struct rte_tel_data *c;
+
+		if (!dp->listeners[l].terminate)
+			continue;
+		for (uint32_t i = 0; i < dp->n_workers; i++) {
+			struct mg_service_stats st;
+
+			if (dp->workers[i]->service[l] == NULL)
+				continue;
+			mg_service_stats_get(dp->workers[i]->service[l], &st);
+			sum.accepted += st.accepted;
+			sum.closed += st.closed;
+			sum.refused += st.refused;
+			sum.bytes_in += st.bytes_in;
+			sum.bytes_out += st.bytes_out;
+			sum.requests += st.requests;
+			sum.bad_requests += st.bad_requests;
+		}
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "service", dp->cfg->listeners[l].service);
+		rte_tel_data_add_dict_u64(c, "accepted", sum.accepted);
+		rte_tel_data_add_dict_u64(c, "closed", sum.closed);
+		rte_tel_data_add_dict_u64(c, "refused", sum.refused);
+		rte_tel_data_add_dict_u64(c, "bytes_in", sum.bytes_in);
+		rte_tel_data_add_dict_u64(c, "bytes_out", sum.bytes_out);
+		rte_tel_data_add_dict_u64(c, "requests", sum.requests);
+		rte_tel_data_add_dict_u64(c, "bad_requests", sum.bad_requests);
+		rte_tel_data_add_dict_container(d, tel_key(k, sizeof(k), "",
+						dp->cfg->listeners[l].name), c, 0);
+	}
+	return 0;
+}
+
 static int
 tel_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -281,6 +398,10 @@ mg_telemetry_register(struct mg_dataplane *dp)
 			"Per-endpoint state, connections and health probes. No parameters.");
 	rc |= rte_telemetry_register_cmd("/meshgate/drops", tel_drops,
 			"Drops by reason. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/tcp", tel_tcp,
+			"TCP stack: connections by state, segments, errors. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/services", tel_services,
+			"Built-in services: connections, bytes, requests. No parameters.");
 	return rc;
 }
 
@@ -303,7 +424,7 @@ mg_stats_print(const struct mg_dataplane *dp, FILE *out)
 			" cycles/pkt, %u flows, handoff out %" PRIu64 " in %" PRIu64 "\n",
 			i, w->lcore_id, w->stats.busy_pkts,
 			w->stats.busy_pkts ? w->stats.busy_cycles / w->stats.busy_pkts : 0,
-			mg_ct_count(w->ct), w->stats.handoff_out, w->stats.handoff_in);
+			ct_count(w), w->stats.handoff_out, w->stats.handoff_in);
 	}
 	for (uint32_t l = 0; l < dp->n_listeners; l++)
 		fprintf(out, "  listener %-10s %" PRIu64 " pkts, %" PRIu64 " connections\n",
@@ -316,6 +437,18 @@ mg_stats_print(const struct mg_dataplane *dp, FILE *out)
 			mg_ip_format(&dp->endpoints[e].addr, ip, sizeof(ip)),
 			dp->endpoints[e].port, dp->endpoint_up[e] ? "up" : "down",
 			sum_array(dp, 2, e));
+	}
+	struct mg_tcp_stats ts;
+
+	if (tcp_stats_sum(dp, &ts)) {
+		fprintf(out, "  tcp: %" PRIu64 " passive opens, %" PRIu64 " segments in, %"
+			PRIu64 " out, %" PRIu64 " retransmitted, %" PRIu64 " established\n",
+			ts.passive_opens, ts.segs_in, ts.segs_out, ts.retransmits,
+			ts.conns_by_state[MG_TCP_ESTABLISHED]);
+		for (int r = 0; r < MG_TCP_ERR_MAX; r++)
+			if (ts.errors[r] != 0)
+				fprintf(out, "  tcp %-25s %" PRIu64 "\n",
+					mg_tcp_error_names[r], ts.errors[r]);
 	}
 	for (int r = 1; r < MG_NET_DROP_MAX; r++)
 		if (SUM(dp, net_drops[r]) != 0)

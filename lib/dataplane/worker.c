@@ -79,8 +79,11 @@ mg_worker_main(void *arg)
 			got += n;
 		}
 		got += poll_rings(w, burst);
+		if (w->tcp != NULL)
+			mg_tcp_timers(w->tcp, w->now_us);
 		mg_worker_tx_flush(w);
-		mg_ct_expire(w->ct, w->now_us, MG_EXPIRE_BUDGET);
+		if (w->ct != NULL)
+			mg_ct_expire(w->ct, w->now_us, MG_EXPIRE_BUDGET);
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 
 		w->stats.polls++;

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Each worker's TCP stack and the built-in services listening on it. The
+ * stack hands back IP packets; this file routes them (on-link subnet of a
+ * port, else that family's gateway), resolves the next hop in the port's
+ * neighbour table and queues them on the port.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_ip.h>
+
+#include "dp_internal.h"
+
+/* The port and next hop towards dst: an on-link subnet first, then the
+ * first port with a gateway of dst's family. */
+static int
+route(const struct mg_dataplane *dp, const struct mg_ip *dst, uint16_t *port,
+      struct mg_ip *nh)
+{
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		const struct mg_net_iface *ifc = &dp->ports[p].iface;
+
+		for (uint32_t i = 0; i < ifc->n_addrs; i++)
+			if (mg_ip_in_prefix(dst, &ifc->addrs[i], ifc->prefix_len[i])) {
+				*port = p;
+				*nh = *dst;
+				return 0;
+			}
+	}
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		const struct mg_net_iface *ifc = &dp->ports[p].iface;
+		const struct mg_ip *gw = dst->family == AF_INET ? &ifc->gateway4
+							       : &ifc->gateway6;
+		if (gw->family != 0) {
+			*port = p;
+			*nh = *gw;
+			return 0;
+		}
+	}
+	return -ENETUNREACH;
+}
+
+static int
+tcp_xmit(void *ctx, struct rte_mbuf *m, uint8_t family)
+{
+	struct mg_worker *w = ctx;
+	struct mg_dataplane *dp = w->dp;
+	struct rte_ether_addr mac;
+	struct mg_ip dst, nh;
+	uint16_t port;
+
+	if (family == AF_INET)
+		mg_ip_set_v4(&dst, rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->dst_addr);
+	else
+		mg_ip_set_v6(&dst, rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->dst_addr);
+	if (route(dp, &dst, &port, &nh) != 0) {
+		mg_dp_drop(w, m, MG_DP_DROP_NO_ROUTE);
+		return -ENETUNREACH;
+	}
+	if (mg_neigh_lookup(dp->ports[port].neigh, &nh, &mac) != 0) {
+		struct mg_ctl_msg msg = {
+			.kind = MG_CTL_NEIGH_MISS, .port = port, .learn.ip = nh,
+		};
+
+		mg_dp_to_main(w, &msg);
+		mg_dp_drop(w, m, MG_DP_DROP_NEIGH_UNRESOLVED);
+		return -EHOSTUNREACH;
+	}
+	if (mg_eth_prepend(m, &dp->ports[port].iface, &mac, family == AF_INET
+			   ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6) != 0) {
+		mg_dp_drop(w, m, MG_DP_DROP_L2_REWRITE);
+		return -ENOSPC;
+	}
+	mg_dp_tx(w, port, m);
+	return 0;
+}
+
+static void
+conn_params(const struct mg_cfg_tcp *t, struct mg_tcp_conn_params *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->rcv_buf = t->rcv_buf;
+	cp->snd_buf = t->snd_buf;
+	cp->mss = t->mss;
+	cp->nodelay = t->nodelay;
+	cp->timestamps = t->timestamps;
+	cp->sack = t->sack;
+	cp->window_scaling = t->window_scaling;
+	cp->cc = t->cc;
+	cp->delack_us = t->delack_us;
+	cp->keepalive_idle_s = t->keepalive_idle_s;
+	cp->keepalive_intvl_s = t->keepalive_intvl_s;
+	cp->keepalive_probes = t->keepalive_probes;
+}
+
+int
+mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
+	       size_t err_len)
+{
+	const struct mg_config *cfg = dp->cfg;
+	const struct mg_cfg_dataplane *d = &cfg->dataplane;
+	struct mg_tcp_stack_params sp;
+	uint16_t mtu = 1500;
+	bool any = false;
+
+	for (uint32_t l = 0; l < cfg->n_listeners; l++)
+		any |= cfg->listeners[l].mode == MG_MODE_SERVICE;
+	if (!any)
+		return 0;
+	for (uint32_t p = 0; p < cfg->n_ports; p++)
+		if (cfg->ports[p].mtu != 0 && cfg->ports[p].mtu < mtu)
+			mtu = cfg->ports[p].mtu;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.worker_index = w->index;
+	sp.n_workers = dp->n_workers;
+	/* Active opens (the proxy's upstream connections) use the ports
+	 * below the full-NAT range, above the health probes'. */
+	sp.port_min = 2048;
+	sp.port_max = (uint16_t)(d->snat_port_min - 1);
+	sp.max_conns = d->tcp_max_conns;
+	sp.max_memory = d->tcp_max_memory_mb << 20;
+	sp.mtu = mtu;
+	sp.time_wait_ms = d->tcp_time_wait_ms;
+	sp.seed = rte_rdtsc() ^ ((uint64_t)w->index << 56);
+	sp.pool = dp->pool;
+	sp.xmit = tcp_xmit;
+	sp.xmit_ctx = w;
+	sp.socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	w->tcp = mg_tcp_stack_create(&sp);
+	if (w->tcp == NULL) {
+		snprintf(err, err_len, "worker %u: cannot create the TCP stack: %s",
+			 w->index, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+
+	for (uint32_t l = 0; l < cfg->n_listeners; l++) {
+		const struct mg_cfg_listener *cl = &cfg->listeners[l];
+		struct mg_service_params svp;
+		struct mg_tcp_listen_params lp;
+
+		if (cl->mode != MG_MODE_SERVICE)
+			continue;
+		memset(&svp, 0, sizeof(svp));
+		if (mg_service_kind_parse(cl->service, &svp.kind) != 0) {
+			snprintf(err, err_len, "listener %s: unknown service %s",
+				 cl->name, cl->service);
+			return -EINVAL;
+		}
+		svp.max_conns = d->tcp_max_conns;
+		svp.http_body_size = cl->http_body_size;
+		svp.source_max_bytes = cl->source_max_bytes;
+		svp.socket = sp.socket;
+		w->service[l] = mg_service_create(&svp);
+		if (w->service[l] == NULL) {
+			snprintf(err, err_len, "listener %s: cannot create the %s service",
+				 cl->name, cl->service);
+			return -ENOMEM;
+		}
+
+		memset(&lp, 0, sizeof(lp));
+		lp.addr = cl->address;
+		lp.port = cl->listen_port;
+		lp.syn_backlog = cl->tcp.syn_backlog;
+		lp.syncookie_threshold = cl->tcp.syncookie_threshold;
+		conn_params(&cl->tcp, &lp.conn);
+		lp.event = mg_service_event;
+		lp.user = w->service[l];
+		if (mg_tcp_listen(w->tcp, &lp) == NULL) {
+			snprintf(err, err_len, "listener %s: cannot listen: %s",
+				 cl->name, rte_strerror(rte_errno));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void
+mg_dp_tcp_free(struct mg_worker *w)
+{
+	mg_tcp_stack_free(w->tcp);
+	w->tcp = NULL;
+	for (uint32_t l = 0; l < MG_MAX_LISTENERS; l++) {
+		mg_service_free(w->service[l]);
+		w->service[l] = NULL;
+	}
+}
