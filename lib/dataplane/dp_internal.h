@@ -211,6 +211,10 @@ mg_dp_to_main(struct mg_worker *w, const struct mg_ctl_msg *msg)
 		w->stats.dp_drops[MG_DP_DROP_CONTROL_RING_FULL]++;
 }
 
+/* Local ports of the TCP stack's active opens: from here up to
+ * dataplane.snat_port_min - 1 (below: the health probes' 1024..2047). */
+#define MG_TCP_ACTIVE_PORT_MIN 2048
+
 /* The largest burst the pipeline takes (dataplane.burst is at most this). */
 #define MG_MAX_BURST 256
 

@@ -119,7 +119,7 @@ mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
 	sp.n_workers = dp->n_workers;
 	/* Active opens (the proxy's upstream connections) use the ports
 	 * below the full-NAT range, above the health probes'. */
-	sp.port_min = 2048;
+	sp.port_min = MG_TCP_ACTIVE_PORT_MIN;
 	sp.port_max = (uint16_t)(d->snat_port_min - 1);
 	sp.max_conns = d->tcp_max_conns;
 	sp.max_memory = d->tcp_max_memory_mb << 20;

@@ -152,6 +152,23 @@ l4_inbound(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 	l2_output(w, m, p, c->out_port, &ep->addr);
 }
 
+/* The packet belongs to a connection another worker owns (its local port
+ * says which): pass it on, once. */
+static void
+hand_over(struct mg_worker *w, struct rte_mbuf *m, uint32_t owner,
+	  bool handed_off)
+{
+	if (handed_off) {
+		mg_dp_drop(w, m, MG_DP_DROP_HANDOFF_NOT_OWNER);
+		return;
+	}
+	if (rte_ring_sp_enqueue(w->handoff_out[owner], m) != 0) {
+		mg_dp_drop(w, m, MG_DP_DROP_HANDOFF_RING_FULL);
+		return;
+	}
+	w->stats.handoff_out++;
+}
+
 /* Endpoint -> local address: the reply half of a flow. */
 static void
 l4_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
@@ -164,16 +181,7 @@ l4_reply(struct mg_worker *w, struct rte_mbuf *m, struct mg_pkt *p,
 	struct mg_flow *f;
 
 	if (owner != w->index) {
-		/* The flow lives on another core: hand the packet over. */
-		if (handed_off) {
-			mg_dp_drop(w, m, MG_DP_DROP_HANDOFF_NOT_OWNER);
-			return;
-		}
-		if (rte_ring_sp_enqueue(w->handoff_out[owner], m) != 0) {
-			mg_dp_drop(w, m, MG_DP_DROP_HANDOFF_RING_FULL);
-			return;
-		}
-		w->stats.handoff_out++;
+		hand_over(w, m, owner, handed_off);
 		return;
 	}
 	f = mg_ct_lookup_reply(w->ct, &p->dst, rte_cpu_to_be_16(p->dport),
@@ -352,6 +360,19 @@ mg_pipeline_input(struct mg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			 * and counts it; the pure L4 path drops it silently,
 			 * as L4 balancers do. */
 			if (w->tcp != NULL && p[i].l4_proto == IPPROTO_TCP) {
+				/* Active opens take local ports below the
+				 * full-NAT range, owned like them by port %
+				 * workers: a segment for another worker's
+				 * connection goes to that worker's stack. */
+				uint32_t owner = mg_ct_port_owner(p[i].dport,
+								  dp->n_workers);
+
+				if (p[i].dport < dp->cfg->dataplane.snat_port_min &&
+				    p[i].dport >= MG_TCP_ACTIVE_PORT_MIN &&
+				    owner != w->index) {
+					hand_over(w, m, owner, handed_off);
+					continue;
+				}
 				lst[i] = NULL;
 				stage[i] = ST_TERMINATE;
 				continue;
