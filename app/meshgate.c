@@ -33,6 +33,12 @@ on_signal(int sig)
 }
 
 static void
+print_line(const char *line, void *arg)
+{
+	fprintf(arg, "%s\n", line);
+}
+
+static void
 usage(FILE *out)
 {
 	fprintf(out,
@@ -134,7 +140,7 @@ run(const char *path, bool print_only)
 
 	rc = mg_dataplane_run(dp);
 	fprintf(stderr, "meshgate: stopping\n");
-	mg_dataplane_print_stats(dp, stderr);
+	mg_dataplane_stats(dp, print_line, stderr);
 	running = NULL;
 	mg_dataplane_free(dp);
 	rte_eal_cleanup();

@@ -261,6 +261,12 @@ announce(struct mg_dataplane *dp, uint64_t now)
 	}
 }
 
+static void
+log_line(const char *line, void *arg)
+{
+	MG_DP_LOG(INFO, "%s", line);
+}
+
 void
 mg_control_loop(struct mg_dataplane *dp)
 {
@@ -287,7 +293,7 @@ mg_control_loop(struct mg_dataplane *dp)
 		if (dp->n_lb_retired > 0)
 			reclaim(dp);
 		if (stats_us > 0 && now >= next_stats) {
-			mg_stats_print(dp, rte_log_get_stream());
+			mg_stats_lines(dp, log_line, NULL);
 			next_stats = now + stats_us;
 		}
 		rte_delay_us_sleep(MG_CTL_PERIOD_US);

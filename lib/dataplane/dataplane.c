@@ -336,9 +336,10 @@ mg_dataplane_stop(struct mg_dataplane *dp)
 }
 
 void
-mg_dataplane_print_stats(const struct mg_dataplane *dp, FILE *out)
+mg_dataplane_stats(const struct mg_dataplane *dp, mg_dataplane_line_fn emit,
+		   void *arg)
 {
-	mg_stats_print(dp, out);
+	mg_stats_lines(dp, emit, arg);
 }
 
 static void

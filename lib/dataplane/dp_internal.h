@@ -240,7 +240,8 @@ void mg_ports_close(struct mg_dataplane *dp);
 
 /* telemetry.c */
 int mg_telemetry_register(struct mg_dataplane *dp);
-void mg_stats_print(const struct mg_dataplane *dp, FILE *out);
+void mg_stats_lines(const struct mg_dataplane *dp, mg_dataplane_line_fn emit,
+		    void *arg);
 
 #define MG_DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, mg_dp_logtype, "mg.dp: " fmt "\n", ##__VA_ARGS__)

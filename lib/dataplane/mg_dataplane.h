@@ -10,7 +10,7 @@
  * Life cycle, as app/meshgate drives it:
  *   mg_eal_args_build() -> rte_eal_init() -> mg_dataplane_create()
  *   -> mg_dataplane_run() (returns after mg_dataplane_stop())
- *   -> mg_dataplane_print_stats() -> mg_dataplane_free()
+ *   -> mg_dataplane_stats() -> mg_dataplane_free()
  */
 
 #include <stdio.h>
@@ -67,8 +67,13 @@ int mg_dataplane_run(struct mg_dataplane *dp);
 /** Ask the data plane to stop; safe to call from a signal handler. */
 void mg_dataplane_stop(struct mg_dataplane *dp);
 
-/** Print port, lcore, listener, endpoint and drop counters. */
-void mg_dataplane_print_stats(const struct mg_dataplane *dp, FILE *out);
+/** Receives one line of text (no newline) from mg_dataplane_stats(). */
+typedef void (*mg_dataplane_line_fn)(const char *line, void *arg);
+
+/** Port, lcore, listener, endpoint, TCP and drop counters, as lines of
+ *  text handed to @p emit one by one. */
+void mg_dataplane_stats(const struct mg_dataplane *dp, mg_dataplane_line_fn emit,
+			void *arg);
 
 /** Close the ports and release everything. */
 void mg_dataplane_free(struct mg_dataplane *dp);

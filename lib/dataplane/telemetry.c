@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 
@@ -405,35 +406,60 @@ mg_telemetry_register(struct mg_dataplane *dp)
 	return rc;
 }
 
-void
-mg_stats_print(const struct mg_dataplane *dp, FILE *out)
+/* The statistics as text lines, handed one at a time to the caller (who
+ * prints or logs them): a library never writes to a stream itself. */
+struct line_sink {
+	mg_dataplane_line_fn emit;
+	void *arg;
+};
+
+static void __rte_format_printf(2, 3)
+sink_printf(struct line_sink *sink, const char *fmt, ...)
 {
+	char line[256];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	if (n > 0 && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	sink->emit(line, sink->arg);
+}
+
+void
+mg_stats_lines(const struct mg_dataplane *dp, mg_dataplane_line_fn emit,
+	       void *arg)
+{
+	struct line_sink out = { emit, arg };
 	uint64_t now_s = (mg_clock_now_us() - dp->start_us) / 1000000;
 
-	fprintf(out, "meshgate: stats after %" PRIu64 " s: %" PRIu64 " live flows\n",
+	sink_printf(&out, "meshgate: stats after %" PRIu64 " s: %" PRIu64 " live flows\n",
 		now_s, flows_live(dp));
 	for (uint32_t p = 0; p < dp->n_ports; p++)
-		fprintf(out, "  port %-8s rx %" PRIu64 " pkts %" PRIu64 " bytes, "
+		sink_printf(&out, "  port %-8s rx %" PRIu64 " pkts %" PRIu64 " bytes, "
 			"tx %" PRIu64 " pkts %" PRIu64 " bytes\n", dp->ports[p].name,
 			SUM(dp, rx_pkts[p]), SUM(dp, rx_bytes[p]),
 			SUM(dp, tx_pkts[p]), SUM(dp, tx_bytes[p]));
 	for (uint32_t i = 0; i < dp->n_workers; i++) {
 		const struct mg_worker *w = dp->workers[i];
 
-		fprintf(out, "  worker %u (lcore %u): %" PRIu64 " pkts, %" PRIu64
+		sink_printf(&out, "  worker %u (lcore %u): %" PRIu64 " pkts, %" PRIu64
 			" cycles/pkt, %u flows, handoff out %" PRIu64 " in %" PRIu64 "\n",
 			i, w->lcore_id, w->stats.busy_pkts,
 			w->stats.busy_pkts ? w->stats.busy_cycles / w->stats.busy_pkts : 0,
 			ct_count(w), w->stats.handoff_out, w->stats.handoff_in);
 	}
 	for (uint32_t l = 0; l < dp->n_listeners; l++)
-		fprintf(out, "  listener %-10s %" PRIu64 " pkts, %" PRIu64 " connections\n",
+		sink_printf(&out, "  listener %-10s %" PRIu64 " pkts, %" PRIu64 " connections\n",
 			dp->cfg->listeners[l].name, sum_array(dp, 1, l),
 			sum_array(dp, 0, l));
 	for (uint32_t e = 0; e < dp->n_endpoints; e++) {
 		char ip[MG_IP_STRLEN];
 
-		fprintf(out, "  endpoint %s:%u %s, %" PRIu64 " connections\n",
+		sink_printf(&out, "  endpoint %s:%u %s, %" PRIu64 " connections\n",
 			mg_ip_format(&dp->endpoints[e].addr, ip, sizeof(ip)),
 			dp->endpoints[e].port, dp->endpoint_up[e] ? "up" : "down",
 			sum_array(dp, 2, e));
@@ -441,25 +467,25 @@ mg_stats_print(const struct mg_dataplane *dp, FILE *out)
 	struct mg_tcp_stats ts;
 
 	if (tcp_stats_sum(dp, &ts)) {
-		fprintf(out, "  tcp: %" PRIu64 " passive opens, %" PRIu64 " segments in, %"
+		sink_printf(&out, "  tcp: %" PRIu64 " passive opens, %" PRIu64 " segments in, %"
 			PRIu64 " out, %" PRIu64 " retransmitted, %" PRIu64 " established\n",
 			ts.passive_opens, ts.segs_in, ts.segs_out, ts.retransmits,
 			ts.conns_by_state[MG_TCP_ESTABLISHED]);
 		for (int r = 0; r < MG_TCP_ERR_MAX; r++)
 			if (ts.errors[r] != 0)
-				fprintf(out, "  tcp %-25s %" PRIu64 "\n",
+				sink_printf(&out, "  tcp %-25s %" PRIu64 "\n",
 					mg_tcp_error_names[r], ts.errors[r]);
 	}
 	for (int r = 1; r < MG_NET_DROP_MAX; r++)
 		if (SUM(dp, net_drops[r]) != 0)
-			fprintf(out, "  drop %-24s %" PRIu64 "\n", mg_net_drop_names[r],
+			sink_printf(&out, "  drop %-24s %" PRIu64 "\n", mg_net_drop_names[r],
 				SUM(dp, net_drops[r]));
 	for (int r = 0; r < MG_DP_DROP_MAX; r++)
 		if (SUM(dp, dp_drops[r]) != 0)
-			fprintf(out, "  drop %-24s %" PRIu64 "\n", mg_dp_drop_names[r],
+			sink_printf(&out, "  drop %-24s %" PRIu64 "\n", mg_dp_drop_names[r],
 				SUM(dp, dp_drops[r]));
 	for (int r = 0; r < MG_CT_ERR_MAX; r++)
 		if (ct_errors(dp, r) != 0)
-			fprintf(out, "  conntrack %-19s %" PRIu64 "\n", mg_ct_error_names[r],
+			sink_printf(&out, "  conntrack %-19s %" PRIu64 "\n", mg_ct_error_names[r],
 				ct_errors(dp, r));
 }
