@@ -68,21 +68,7 @@ health_send(uint32_t target, uint32_t probe_id, void *arg)
 {
 	struct mg_dataplane *dp = arg;
 	const struct mg_rt_endpoint *ep = &dp->endpoints[dp->health_endpoint[target]];
-	const struct mg_cfg_cluster *cc = NULL;
-	uint32_t cl;
-
-	for (cl = 0; cl < dp->n_clusters; cl++) {
-		const struct mg_rt_cluster *c = &dp->clusters[cl];
-
-		if (dp->health_endpoint[target] >= c->first_endpoint &&
-		    dp->health_endpoint[target] < c->first_endpoint + c->n_endpoints) {
-			cc = &dp->cfg->clusters[cl];
-			break;
-		}
-	}
-	if (cc == NULL)
-		return -EINVAL;
-	uint16_t out = dp->clusters[cl].out_port;
+	uint16_t out = dp->clusters[ep->cluster].out_port;
 	struct mg_dp_port *port = &dp->ports[out];
 	const struct mg_ip *src = iface_source(&port->iface, ep->addr.family);
 	struct rte_ether_addr mac;
@@ -173,17 +159,11 @@ health_changed(struct mg_dataplane *dp)
 		if (up == dp->endpoint_up[e])
 			continue;
 		dp->endpoint_up[e] = up;
-		for (uint32_t cl = 0; cl < dp->n_clusters; cl++) {
-			const struct mg_rt_cluster *c = &dp->clusters[cl];
-
-			if (e >= c->first_endpoint && e < c->first_endpoint + c->n_endpoints) {
-				dirty[cl] = true;
-				MG_DP_LOG(NOTICE, "cluster %s: endpoint %s:%u is %s",
-					  dp->cfg->clusters[cl].name,
-					  mg_ip_format(&dp->endpoints[e].addr, ip, sizeof(ip)),
-					  dp->endpoints[e].port, up ? "UP" : "DOWN");
-			}
-		}
+		dirty[dp->endpoints[e].cluster] = true;
+		MG_DP_LOG(NOTICE, "cluster %s: endpoint %s:%u is %s",
+			  dp->cfg->clusters[dp->endpoints[e].cluster].name,
+			  mg_ip_format(&dp->endpoints[e].addr, ip, sizeof(ip)),
+			  dp->endpoints[e].port, up ? "UP" : "DOWN");
 	}
 	for (uint32_t cl = 0; cl < dp->n_clusters; cl++)
 		if (dirty[cl] && mg_control_rebuild_cluster(dp, cl) != 0)

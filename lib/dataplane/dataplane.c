@@ -53,6 +53,7 @@ tables_build(struct mg_dataplane *dp, char *err, size_t err_len)
 
 			ep->addr = cc->endpoints[i].address;
 			ep->port = cc->endpoints[i].port;
+			ep->cluster = cl;
 			ep->health_target = UINT32_MAX;
 			dp->endpoint_up[dp->n_endpoints] = true;
 			if (cc->health.type != MG_HEALTH_NONE) {

@@ -90,6 +90,7 @@ struct mg_rt_listener {
 struct mg_rt_endpoint {
 	struct mg_ip addr;
 	uint16_t port;			/* host order */
+	uint32_t cluster;		/* index in dp->clusters[] */
 	uint32_t health_target;		/* index in dp->health */
 };
 
