@@ -30,6 +30,19 @@
 #define MG_MAX_EAL_ARGS		16
 #define MG_MAX_WORKERS		64
 #define MG_MAX_STATIC_NEIGH	16	/* static neighbours per port */
+#define MG_MAX_ROUTES		16384	/* allocated for the routes present */
+#define MG_MAX_ROUTE_HOSTS	8	/* host patterns per route */
+#define MG_MAX_ROUTE_MATCHES	4	/* header or query conditions per route */
+#define MG_MAX_ROUTE_METHODS	8
+#define MG_MAX_ROUTE_LISTENERS	4
+#define MG_MAX_SPLITS		8	/* weighted clusters per route */
+#define MG_MAX_HEADER_OPS	4	/* per kind (add, set, remove) and side */
+#define MG_MAX_TRUSTED_PROXIES	16
+#define MG_HOST_MAX		128	/* host names and patterns */
+#define MG_URI_MAX		256	/* paths, rewrites, redirect locations */
+#define MG_HDR_NAME_MAX		48
+#define MG_HDR_VALUE_MAX	160	/* values and templates with %{var} */
+#define MG_BODY_MAX		512	/* direct-response bodies */
 
 struct mg_cfg_dataplane {
 	uint32_t workers;		/* worker lcores (the main lcore is extra) */
@@ -82,6 +95,7 @@ enum mg_listener_mode {
 	MG_MODE_TCP,			/* L4 full-NAT */
 	MG_MODE_UDP,			/* L4 full-NAT */
 	MG_MODE_SERVICE,		/* TCP terminated by lib/tcp, served built-in */
+	MG_MODE_HTTP,			/* TCP terminated, HTTP/1.1 proxied by routes */
 };
 
 /* TCP settings of a listener that terminates connections. */
@@ -105,6 +119,27 @@ struct mg_cfg_l4_timeouts {		/* seconds */
 	uint32_t udp;
 };
 
+/* HTTP settings of a listener in mode "http". */
+struct mg_cfg_http {
+	uint32_t max_request_line;	/* 414 beyond it */
+	uint32_t max_header_size;	/* 431 beyond it (the whole head) */
+	uint32_t max_headers;		/* 431 beyond it */
+	uint64_t max_body_size;		/* 413 beyond it; routes may lower/raise */
+	uint32_t header_timeout_ms;	/* 408: whole head not received in time */
+	uint32_t body_timeout_ms;	/* 408: no body bytes for this long */
+	uint32_t idle_timeout_ms;	/* keep-alive connection with no request */
+	uint32_t max_requests_per_conn;	/* 0 = unlimited */
+	uint32_t n_trusted_proxies;	/* X-Forwarded-For/Forwarded are kept
+					 * only from these client addresses */
+	struct mg_ip trusted_proxies[MG_MAX_TRUSTED_PROXIES];
+	uint8_t trusted_proxies_len[MG_MAX_TRUSTED_PROXIES];
+	bool forwarded_headers;		/* add X-Forwarded-For/-Proto/-Host, Forwarded */
+	char request_id_header[MG_HDR_NAME_MAX];	/* passed or generated */
+	bool generate_request_id;
+	bool trace_context;		/* pass or start W3C traceparent */
+	bool access_log;		/* one JSON line per request */
+};
+
 struct mg_cfg_listener {
 	char name[MG_NAME_MAX];
 	enum mg_listener_mode mode;
@@ -118,13 +153,15 @@ struct mg_cfg_listener {
 	char service[16];		/* mode "service": echo, discard, source, http */
 	uint32_t http_body_size;	/* service "http" */
 	uint64_t source_max_bytes;	/* service "source" */
-	struct mg_cfg_tcp tcp;		/* mode "service" */
+	struct mg_cfg_tcp tcp;		/* modes "service" and "http" */
+	struct mg_cfg_http http;	/* mode "http" */
 	int line;
 };
 
 enum mg_health_type {
 	MG_HEALTH_NONE,
 	MG_HEALTH_TCP,			/* SYN probe: SYN-ACK is up, RST/silence down */
+	MG_HEALTH_HTTP,			/* GET path from a worker; status decides */
 };
 
 struct mg_cfg_health {
@@ -134,6 +171,9 @@ struct mg_cfg_health {
 	uint32_t healthy_threshold;	/* consecutive successes to come back */
 	uint32_t unhealthy_threshold;	/* consecutive failures to leave */
 	uint16_t port;			/* 0 = the endpoint's own port */
+	char path[MG_URI_MAX];		/* http: the request target */
+	char host[MG_HOST_MAX];		/* http: Host header; "" = endpoint address */
+	char expected_statuses[64];	/* http: "200-399" or "200,204" */
 };
 
 struct mg_cfg_endpoint {
@@ -144,7 +184,57 @@ struct mg_cfg_endpoint {
 };
 
 enum mg_lb_kind {
-	MG_LB_MAGLEV,
+	MG_LB_MAGLEV,			/* consistent hash, table lookup */
+	MG_LB_ROUND_ROBIN,		/* smooth weighted round robin */
+	MG_LB_LEAST_REQUEST,		/* power of two choices, by active requests */
+	MG_LB_RING_HASH,		/* consistent hash on a ring */
+	MG_LB_RANDOM,			/* weighted random */
+};
+
+/* What the hashing balancers (maglev, ring_hash) hash for an HTTP request;
+ * the L4 path always hashes the flow. */
+enum mg_hash_source {
+	MG_HASH_CLIENT_ADDRESS,
+	MG_HASH_HEADER,			/* hash_key names the header */
+	MG_HASH_COOKIE,			/* hash_key names the cookie */
+};
+
+/* Passive health: endpoints that keep failing are ejected for a while. */
+struct mg_cfg_outlier {
+	uint32_t consecutive_5xx;	/* 0 = off */
+	uint32_t consecutive_connect_failures;	/* 0 = off */
+	uint32_t base_ejection_ms;	/* times the number of ejections so far */
+	uint32_t max_ejection_ms;
+	uint32_t max_ejection_pct;	/* never eject more of the cluster */
+};
+
+/* Per cluster; each worker enforces its share (limit / workers, at least 1). */
+struct mg_cfg_breakers {
+	uint32_t max_connections;	/* upstream connections, open and opening */
+	uint32_t max_pending_requests;	/* waiting for a connection */
+	uint32_t max_requests;		/* in flight */
+	uint32_t max_retries;		/* retries in flight */
+};
+
+struct mg_cfg_upstream_timeouts {	/* milliseconds; 0 = none */
+	uint32_t connect_ms;
+	uint32_t response_ms;		/* request sent -> first response byte */
+	uint32_t idle_ms;		/* no bytes either way while proxying */
+	uint32_t request_ms;		/* whole request, all attempts */
+};
+
+struct mg_cfg_retry {
+	uint32_t attempts;		/* retries after the first try; 0 = none */
+	bool on_connect_failure;
+	bool on_5xx;			/* 502/503/504, idempotent methods only */
+	uint32_t budget_pct;		/* retries in flight <= this % of requests */
+	uint32_t min_retries;		/* ... but always allow this many */
+};
+
+struct mg_cfg_pool {
+	uint32_t max_idle_per_endpoint;	/* kept-alive idle connections per worker */
+	uint32_t idle_timeout_ms;	/* an idle pooled connection is closed */
+	uint32_t max_requests_per_conn;	/* 0 = unlimited */
 };
 
 struct mg_cfg_cluster {
@@ -154,8 +244,108 @@ struct mg_cfg_cluster {
 	uint32_t n_endpoints;
 	struct mg_cfg_endpoint endpoints[MG_MAX_ENDPOINTS];
 	struct mg_cfg_health health;
+	enum mg_hash_source hash_on;	/* maglev, ring_hash on HTTP requests */
+	char hash_key[MG_HDR_NAME_MAX];	/* header or cookie name */
+	uint32_t ring_size;		/* ring_hash: points on the ring */
+	struct mg_cfg_outlier outlier;
+	struct mg_cfg_breakers breakers;
+	struct mg_cfg_upstream_timeouts timeouts;
+	struct mg_cfg_retry retry;
+	struct mg_cfg_pool pool;
+	struct mg_cfg_tcp tcp;		/* upstream connections of the proxy */
 	char port_name[MG_NAME_MAX];	/* the port that reaches the endpoints */
 	uint32_t port_idx;		/* resolved */
+	int line;
+};
+
+enum mg_path_match {
+	MG_PATH_ANY,			/* no path condition */
+	MG_PATH_EXACT,
+	MG_PATH_PREFIX,			/* segment-blind byte prefix, like Envoy */
+	MG_PATH_REGEX,			/* whole path (no query), Hyperscan syntax */
+};
+
+enum mg_value_match {
+	MG_VALUE_EXACT,
+	MG_VALUE_PRESENT,		/* value ignored */
+	MG_VALUE_REGEX,			/* whole value */
+};
+
+/* A condition on a request header or query parameter. */
+struct mg_cfg_kv_match {
+	char name[MG_HDR_NAME_MAX];
+	char value[MG_HDR_VALUE_MAX];
+	enum mg_value_match type;
+	bool invert;			/* the route matches when this does not */
+	int line;
+};
+
+struct mg_cfg_header_op {
+	char name[MG_HDR_NAME_MAX];
+	char value[MG_HDR_VALUE_MAX];	/* text with %{variable} */
+	int line;
+};
+
+/* Header changes on one side, applied remove, then set, then add. */
+struct mg_cfg_header_ops {
+	uint32_t n_add, n_set, n_remove;
+	struct mg_cfg_header_op add[MG_MAX_HEADER_OPS];
+	struct mg_cfg_header_op set[MG_MAX_HEADER_OPS];
+	char remove[MG_MAX_HEADER_OPS][MG_HDR_NAME_MAX];
+};
+
+struct mg_cfg_split {
+	char cluster_name[MG_NAME_MAX];
+	uint32_t cluster_idx;		/* resolved */
+	uint32_t weight;		/* relative */
+	int line;
+};
+
+struct mg_cfg_direct_response {
+	uint32_t status;		/* 0 = none */
+	char body[MG_BODY_MAX];
+	char content_type[64];
+};
+
+struct mg_cfg_redirect {
+	uint32_t status;		/* 301, 302, 303, 307, 308; 0 = none */
+	char location[MG_URI_MAX];	/* text with %{variable} */
+};
+
+struct mg_cfg_route {
+	char name[MG_NAME_MAX];
+	uint32_t n_listeners;		/* 0 = every http listener */
+	char listeners[MG_MAX_ROUTE_LISTENERS][MG_NAME_MAX];
+	uint64_t listener_mask;		/* resolved: bit i = listeners[i] */
+
+	/* match: all conditions present must hold */
+	uint32_t n_hosts;		/* exact names or "*.suffix"; 0 = any */
+	char hosts[MG_MAX_ROUTE_HOSTS][MG_HOST_MAX];
+	enum mg_path_match path_type;
+	char path[MG_URI_MAX];
+	uint32_t n_methods;		/* 0 = any */
+	char methods[MG_MAX_ROUTE_METHODS][16];
+	uint32_t n_headers;
+	struct mg_cfg_kv_match headers[MG_MAX_ROUTE_MATCHES];
+	uint32_t n_query;
+	struct mg_cfg_kv_match query[MG_MAX_ROUTE_MATCHES];
+
+	/* action: exactly one of cluster, splits, direct, redirect */
+	char cluster_name[MG_NAME_MAX];
+	uint32_t cluster_idx;		/* resolved */
+	uint32_t n_splits;
+	struct mg_cfg_split splits[MG_MAX_SPLITS];
+	struct mg_cfg_direct_response direct;
+	struct mg_cfg_redirect redirect;
+
+	/* changes on the way */
+	char prefix_rewrite[MG_URI_MAX];	/* replaces the matched prefix */
+	char path_rewrite[MG_URI_MAX];	/* replaces the whole path */
+	char host_rewrite[MG_HOST_MAX];
+	struct mg_cfg_header_ops request_headers;
+	struct mg_cfg_header_ops response_headers;
+	uint64_t max_body_size;		/* 0 = the listener's */
+	uint32_t timeout_ms;		/* whole request; 0 = the cluster's */
 	int line;
 };
 
@@ -163,6 +353,8 @@ struct mg_cfg_logging {
 	char level[16];			/* emerg..debug */
 	char file[MG_PATH_MAX];		/* "" = stderr */
 	uint32_t stats_interval_s;	/* periodic stats line; 0 = off */
+	char access_log[MG_PATH_MAX];	/* JSON lines; "" = none */
+	uint32_t access_log_ring;	/* records queued per worker */
 };
 
 struct mg_cfg_impairment {
@@ -185,6 +377,8 @@ struct mg_config {
 	struct mg_cfg_listener listeners[MG_MAX_LISTENERS];
 	uint32_t n_clusters;
 	struct mg_cfg_cluster clusters[MG_MAX_CLUSTERS];
+	uint32_t n_routes;
+	struct mg_cfg_route *routes;	/* n_routes, allocated with the config */
 	struct mg_cfg_logging logging;
 	uint32_t n_impairments;
 	struct mg_cfg_impairment impairments[MG_MAX_IMPAIRMENTS];
@@ -210,6 +404,7 @@ void mg_config_free(struct mg_config *cfg);
 /** Look-ups by name; -1 when absent. */
 int mg_config_port_index(const struct mg_config *cfg, const char *name);
 int mg_config_cluster_index(const struct mg_config *cfg, const char *name);
+int mg_config_listener_index(const struct mg_config *cfg, const char *name);
 
 /**
  * Call @p fn with the path of every key of the schema, parents before their
