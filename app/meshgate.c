@@ -27,8 +27,11 @@ static struct mg_dataplane *running;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	if (running != NULL)
+	if (running == NULL)
+		return;
+	if (sig == SIGHUP)
+		mg_dataplane_reopen_logs(running);	/* log rotation */
+	else
 		mg_dataplane_stop(running);
 }
 
@@ -134,6 +137,7 @@ run(const char *path, bool print_only)
 	running = dp;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	fprintf(stderr, "meshgate: ready: %u ports, %u listeners, %u clusters, "
 		"%u workers (config %s)\n", cfg->n_ports, cfg->n_listeners,
 		cfg->n_clusters, cfg->dataplane.workers, path);

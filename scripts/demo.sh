@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The demo: set up the machine, build, bring up the lab (a client namespace,
-# three nginx endpoints in a backend namespace), start meshgate on
-# cfg/lab-l4.cfg and show it load-balancing TCP and UDP over the endpoints,
-# answering ping on both address families, and taking a stopped endpoint out
-# of rotation. Everything is torn down at the end (pass --keep to leave the
-# lab and the appliance running).
+# three endpoints in a backend namespace running nginx and an HTTP test
+# server), then
+#  1. meshgate on cfg/lab-l4.cfg: L4 full-NAT load balancing of TCP and UDP
+#     over the endpoints, ping on both address families, a stopped endpoint
+#     taken out of rotation by health checks and brought back;
+#  2. meshgate on cfg/lab-http.cfg: the L7 gateway - routes by host, path,
+#     header and query, rewrites and header changes, a canary split, HTTP
+#     health checks, retries, a circuit breaker, the access log.
+# Everything is torn down at the end (pass --keep to leave the lab and the
+# HTTP gateway running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=false
@@ -76,6 +81,70 @@ done | sort | uniq -c
 say "telemetry: /meshgate/endpoints, /meshgate/lcores"
 endpoints
 mg_telemetry /meshgate/lcores
+say "stopping the L4 configuration"
+mg_stop
+
+# ------------------------------------------------------------------ L7
+state=${MG_LAB_STATE:-/run/meshgate-lab}
+http_cfg=$MG_TMP/lab-http.cfg
+sed "s|/run/meshgate-lab/access.log|$MG_TMP/access.log|" cfg/lab-http.cfg >"$http_cfg"
+mg_start "$http_cfg"
+url=http://10.10.0.100
+c() { ip netns exec mg-client curl -s --max-time 5 "$@"; }
+# Which endpoint answered each of N requests.
+who() {
+	local n=$1; shift
+	for _ in $(seq "$n"); do
+		c -o /dev/null -w 'endpoint %header{x-endpoint} -> %{http_code}\n' "$@"
+	done | sort | uniq -c
+}
+wait_for 10 c -f -o /dev/null "$url/healthz"
+
+say "L7 gateway on http://10.10.0.100/ (cfg/lab-http.cfg): a direct response and a redirect"
+c -i "$url/healthz"
+c -o /dev/null -w '%{http_code} Location: %header{location}\n' -H 'Host: www.lab.test' "$url/old/page"
+
+say "route \"api\": host api.lab.test, /api/ -> /echo/, headers added, set, removed; what the endpoint received:"
+c -H 'Host: api.lab.test' -H 'X-Internal-Token: secret' "$url/api/orders?id=7" |
+	/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)
+print("  path:", d["path"])
+for k, v in d["headers"]: print("  %s: %s" % (k, v))'
+
+say "round robin over three endpoints (20 requests)"
+who 20 "$url/echo/rr"
+say "canary: *.canary.lab.test split 75/25 between two clusters (100 requests)"
+who 100 -H 'Host: eu.canary.lab.test' "$url/echo/c"
+say "ring hash on the x-user header: each user sticks to one endpoint"
+for u in alice bob carol; do echo "  $u: $(who 5 -H "x-user: $u" "$url/sticky" | tr -s ' ' | tr '\n' ' ')"; done
+
+say "endpoint .12 fails its HTTP health check (/health answers 503): taken out"
+touch "$state/unhealthy-12"
+sleep 2
+who 12 "$url/echo/h"
+rm -f "$state/unhealthy-12"
+say "... and back"
+sleep 2
+who 12 "$url/echo/h"
+
+say "endpoint .13 answers 503: retried on another endpoint, then ejected by outlier detection"
+touch "$state/fail-13"
+who 12 "$url/fail/x"
+rm -f "$state/fail-13"
+mg_telemetry /meshgate/clusters /meshgate/clusters bin
+
+say "circuit breaker: 10 concurrent slow requests to a cluster that allows 4"
+for _ in $(seq 10); do c -o /dev/null -w '%{http_code}\n' "$url/slow/delay/700" & done | sort | uniq -c
+wait
+c "$url/slow/delay/700" & c "$url/slow/delay/700" & c "$url/slow/delay/700" & c "$url/slow/delay/700" &
+sleep 0.2; c "$url/slow/delay/700"; echo; wait
+
+say "malformed and smuggling requests are refused with a reason"
+printf 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n' |
+	ip netns exec mg-client socat -t 2 - TCP:10.10.0.100:80 | tail -1; echo
+
+say "the access log (JSON lines) and /meshgate/http"
+tail -n 3 "$MG_TMP/access.log"
+mg_telemetry /meshgate/http
 
 if $keep; then
 	echo

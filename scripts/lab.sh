@@ -15,8 +15,10 @@
 # nothing, and (with nftables) the root kernel drops all they receive after
 # packet sockets, so DPDK still sees every frame.
 #
-# Each endpoint runs nginx on port 80 (see backend/nginx.conf.in) and a UDP
-# echo on port 7 (backend/udp_echo.py) on both its addresses.
+# Each endpoint runs nginx on port 80 (see backend/nginx.conf.in), a UDP
+# echo on port 7 (backend/udp_echo.py) and an HTTP test server on port 8080
+# (backend/httpbin.py: echo, status, delay, bytes, upload, WebSocket) on
+# both its addresses.
 #
 # Usage: lab.sh up | down | status
 #        lab.sh endpoint stop|start|status ADDR   (10.20.0.12, fd00:20::12, 12, all)
@@ -150,7 +152,8 @@ endpoint_running() {
 	local d
 	d=$(ep_dir "$1")
 	[ -f "$d/nginx.pid" ] && mg_pid_alive "$(tr -dc 0-9 <"$d/nginx.pid")" nginx &&
-		[ -f "$d/udp-echo.pid" ] && mg_pid_alive "$(tr -dc 0-9 <"$d/udp-echo.pid")" udp_echo
+		[ -f "$d/udp-echo.pid" ] && mg_pid_alive "$(tr -dc 0-9 <"$d/udp-echo.pid")" udp_echo &&
+		[ -f "$d/httpbin.pid" ] && mg_pid_alive "$(tr -dc 0-9 <"$d/httpbin.pid")" httpbin
 }
 
 endpoint_start() {
@@ -177,6 +180,15 @@ endpoint_start() {
 		mg_wait_file "$d/udp-echo.pid" 50 ||
 			{ cat "$d/udp-echo.log" >&2 || true; mg_die "UDP echo for $v4 did not start"; }
 	fi
+	if ! { [ -f "$d/httpbin.pid" ] && mg_pid_alive "$(tr -dc 0-9 <"$d/httpbin.pid")" httpbin; }; then
+		rm -f "$d/httpbin.pid"
+		setsid ip netns exec "$NS_BACKEND" "$PYTHON" "$HERE/backend/httpbin.py" \
+			--id "$id" --listen "$v4:8080" --listen "[$v6]:8080" \
+			--state-dir "$STATE" --pidfile "$d/httpbin.pid" \
+			</dev/null >"$d/httpbin.log" 2>&1 &
+		mg_wait_file "$d/httpbin.pid" 50 ||
+			{ cat "$d/httpbin.log" >&2 || true; mg_die "httpbin for $v4 did not start"; }
+	fi
 }
 
 endpoint_stop() {
@@ -184,6 +196,7 @@ endpoint_stop() {
 	d=$(ep_dir "$1")
 	mg_kill_pidfile "$d/nginx.pid" nginx
 	mg_kill_pidfile "$d/udp-echo.pid" udp_echo
+	mg_kill_pidfile "$d/httpbin.pid" httpbin
 }
 
 # ----------------------------------------------------------------- verbs

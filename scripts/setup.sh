@@ -28,7 +28,8 @@ PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev
 	libconfig-dev libhyperscan-dev libipsec-mb-dev libssl-dev libpcap-dev
 	iproute2 iputils-ping ethtool nftables procps kmod
-	nginx-light socat curl wrk hping3 tcpdump
+	nginx-light socat curl wrk hping3 tcpdump slowhttptest
+	modsecurity-crs libpcre2-dev openssl gnutls-bin
 	python3 python3-scapy
 	shellcheck lua5.3
 )

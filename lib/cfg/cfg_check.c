@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cfg_internal.h"
 
@@ -32,45 +33,57 @@ fmt_ip_port(const struct mg_ip *ip, unsigned port, char *buf, size_t len)
 	return buf;
 }
 
+/* The sections that other keys refer to by name. */
+enum cfg_ref {
+	REF_PORT,
+	REF_CLUSTER,
+	REF_LISTENER,
+};
+
+static const struct {
+	const char *section, *kind;
+} refs[] = {
+	[REF_PORT] = { "ports", "port" },
+	[REF_CLUSTER] = { "clusters", "cluster" },
+	[REF_LISTENER] = { "listeners", "listener" },
+};
+
+/* The name of entry I of a section; NULL past its end. */
 static const char *
-port_names(const struct mg_config *cfg, char *buf, size_t len)
+ref_name(const struct mg_config *cfg, enum cfg_ref ref, uint32_t i)
 {
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (uint32_t i = 0; i < cfg->n_ports && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
-				      cfg->ports[i].name);
-	return buf;
-}
-
-static const char *
-cluster_names(const struct mg_config *cfg, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (uint32_t i = 0; i < cfg->n_clusters && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
-				      cfg->clusters[i].name);
-	return buf;
+	switch (ref) {
+	case REF_PORT:
+		return i < cfg->n_ports ? cfg->ports[i].name : NULL;
+	case REF_CLUSTER:
+		return i < cfg->n_clusters ? cfg->clusters[i].name : NULL;
+	case REF_LISTENER:
+		return i < cfg->n_listeners ? cfg->listeners[i].name : NULL;
+	}
+	return NULL;
 }
 
 /* A reference to a missing name. Quiet when a name of that section failed
  * to load (it is empty then): it may have been the one meant. */
 static void
-no_such(struct cfg_ctx *ctx, const char *path, const char *section,
-	const char *kind, const char *name, const char *choices)
+no_such(struct cfg_ctx *ctx, const char *path, enum cfg_ref ref,
+	const char *name)
 {
-	const struct mg_config *cfg = ctx->cfg;
-	bool ports = strcmp(section, "ports") == 0;
-	uint32_t n = ports ? cfg->n_ports : cfg->n_clusters;
+	const char *kind = refs[ref].kind, *n;
+	char choices[256];
+	size_t o = 0;
+	uint32_t i;
 
-	if (n == 0 && !cfg_ok(ctx, section))
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		if ((ports ? cfg->ports[i].name : cfg->clusters[i].name)[0] == '\0')
+	choices[0] = '\0';
+	for (i = 0; (n = ref_name(ctx->cfg, ref, i)) != NULL; i++) {
+		if (n[0] == '\0')
 			return;
+		if (o < sizeof(choices))
+			o += (size_t)snprintf(choices + o, sizeof(choices) - o,
+					      "%s%s", o ? ", " : "", n);
+	}
+	if (i == 0 && !cfg_ok(ctx, refs[ref].section))
+		return;
 	if (choices[0] == '\0')
 		cfg_error(ctx, path, "no %s named \"%s\" (expected the name of a "
 			  "%s; none is defined)", kind, name, kind);
@@ -394,7 +407,7 @@ resolve_cluster_port(struct cfg_ctx *ctx, uint32_t i)
 {
 	struct mg_config *cfg = ctx->cfg;
 	struct mg_cfg_cluster *c = &cfg->clusters[i];
-	char path[96], a[MG_IP_STRLEN], names[256];
+	char path[96], a[MG_IP_STRLEN];
 	int found = -1;
 
 	P(path, "clusters[%u].port", i);
@@ -404,8 +417,7 @@ resolve_cluster_port(struct cfg_ctx *ctx, uint32_t i)
 		int idx = mg_config_port_index(cfg, c->port_name);
 
 		if (idx < 0) {
-			no_such(ctx, path, "ports", "port", c->port_name,
-				port_names(cfg, names, sizeof(names)));
+			no_such(ctx, path, REF_PORT, c->port_name);
 			return;
 		}
 		c->port_idx = (uint32_t)idx;
@@ -455,6 +467,77 @@ resolve_cluster_port(struct cfg_ctx *ctx, uint32_t i)
 		c->port_idx = (uint32_t)found;
 		memcpy(c->port_name, cfg->ports[found].name, sizeof(c->port_name));
 	}
+}
+
+static const char *const lb_name[] = {
+	[MG_LB_MAGLEV] = "maglev",
+	[MG_LB_ROUND_ROBIN] = "round_robin",
+	[MG_LB_LEAST_REQUEST] = "least_request",
+	[MG_LB_RING_HASH] = "ring_hash",
+	[MG_LB_RANDOM] = "random",
+};
+
+static const char *const hash_name[] = {
+	[MG_HASH_CLIENT_ADDRESS] = "client_address",
+	[MG_HASH_HEADER] = "header",
+	[MG_HASH_COOKIE] = "cookie",
+};
+
+/* Keys that only some balancers or health checks read: given to another,
+ * they would be ignored, and the file would say what does not happen. */
+static void
+check_cluster_policy(struct cfg_ctx *ctx, uint32_t i)
+{
+	const struct mg_cfg_cluster *c = &ctx->cfg->clusters[i];
+	static const char *const http_keys[] = { "path", "host", "expected_statuses" };
+	char path[96], path2[96];
+	bool hashing = c->lb == MG_LB_MAGLEV || c->lb == MG_LB_RING_HASH;
+
+	if (!cfg_ok(ctx, P(path, "clusters[%u].lb", i)))
+		return;
+	if (c->lb != MG_LB_MAGLEV &&
+	    cfg_has(ctx, P(path, "clusters[%u].maglev_table_size", i)) &&
+	    cfg_ok(ctx, path))
+		cfg_error(ctx, path, "only lb \"maglev\" has a table (expected no "
+			  "maglev_table_size with lb \"%s\")", lb_name[c->lb]);
+	if (c->lb != MG_LB_RING_HASH &&
+	    cfg_has(ctx, P(path, "clusters[%u].ring_size", i)) && cfg_ok(ctx, path))
+		cfg_error(ctx, path, "only lb \"ring_hash\" has a ring (expected no "
+			  "ring_size with lb \"%s\")", lb_name[c->lb]);
+
+	P(path, "clusters[%u].hash_on", i);
+	P(path2, "clusters[%u].hash_key", i);
+	if (cfg_ok(ctx, path) && cfg_ok(ctx, path2)) {
+		if (c->hash_on != MG_HASH_CLIENT_ADDRESS && !hashing)
+			cfg_error(ctx, path, "lb \"%s\" does not hash (expected lb "
+				  "\"maglev\" or \"ring_hash\" with hash_on \"%s\")",
+				  lb_name[c->lb], hash_name[c->hash_on]);
+		else if (c->hash_on != MG_HASH_CLIENT_ADDRESS && c->hash_key[0] == '\0')
+			cfg_error(ctx, path, "hash_on \"%s\" needs the name of the "
+				  "%s (expected a hash_key)", hash_name[c->hash_on],
+				  hash_name[c->hash_on]);
+		else if (c->hash_on == MG_HASH_CLIENT_ADDRESS && cfg_has(ctx, path2))
+			cfg_error(ctx, path2, "only hash_on \"header\" or \"cookie\" "
+				  "reads a hash_key (expected no hash_key with hash_on "
+				  "\"client_address\")");
+	}
+
+	if (cfg_ok(ctx, P(path, "clusters[%u].outlier_detection", i)) &&
+	    c->outlier.base_ejection_ms > c->outlier.max_ejection_ms)
+		cfg_error(ctx, P(path, "clusters[%u].outlier_detection.max_ejection_ms", i),
+			  "%u is below base_ejection_ms %u (expected base_ejection_ms "
+			  "<= max_ejection_ms)", c->outlier.max_ejection_ms,
+			  c->outlier.base_ejection_ms);
+
+	if (c->health.type == MG_HEALTH_HTTP ||
+	    !cfg_ok(ctx, P(path, "clusters[%u].health_check.type", i)))
+		return;
+	for (unsigned k = 0; k < sizeof(http_keys) / sizeof(http_keys[0]); k++)
+		if (cfg_has(ctx, P(path, "clusters[%u].health_check.%s", i,
+				   http_keys[k])))
+			cfg_error(ctx, path, "only a health check of type \"http\" "
+				  "reads %s (expected type = \"http\", or no %s)",
+				  http_keys[k], http_keys[k]);
 }
 
 static void
@@ -516,6 +599,7 @@ check_clusters(struct cfg_ctx *ctx)
 		}
 
 		resolve_cluster_port(ctx, i);
+		check_cluster_policy(ctx, i);
 
 		if (cfg_ok(ctx, P(path, "clusters[%u].health_check.interval_ms", i)) &&
 		    cfg_ok(ctx, P(path2, "clusters[%u].health_check.timeout_ms", i)) &&
@@ -526,12 +610,84 @@ check_clusters(struct cfg_ctx *ctx)
 	}
 }
 
+static const char *const mode_name[] = {
+	[MG_MODE_TCP] = "tcp",
+	[MG_MODE_UDP] = "udp",
+	[MG_MODE_SERVICE] = "service",
+	[MG_MODE_HTTP] = "http",
+};
+
+/*
+ * What serves listener I: a cluster (modes tcp, udp), a built-in service,
+ * or routes (mode http, checked with the routes). Returns the index of its
+ * cluster, or a negative number when it has none.
+ */
+static int
+check_listener_serving(struct cfg_ctx *ctx, uint32_t i, bool *lb_reported)
+{
+	struct mg_config *cfg = ctx->cfg;
+	struct mg_cfg_listener *l = &cfg->listeners[i];
+	bool terminated = l->mode == MG_MODE_SERVICE || l->mode == MG_MODE_HTTP;
+	const char *mode = mode_name[l->mode];
+	char path[96];
+	int idx;
+
+	P(path, "listeners[%u].cluster", i);
+	idx = l->cluster_name[0] != '\0' ?
+		mg_config_cluster_index(cfg, l->cluster_name) : -2;
+	if (terminated && l->cluster_name[0] != '\0')
+		cfg_error(ctx, path, "a listener in mode \"%s\" has no cluster "
+			  "(expected no cluster key%s)", mode,
+			  l->mode == MG_MODE_HTTP ? "; routes choose clusters" : "");
+	if (terminated)
+		idx = -2;
+	if (l->mode == MG_MODE_SERVICE) {
+		if (l->service[0] == '\0' &&
+		    cfg_ok(ctx, P(path, "listeners[%u].service", i)))
+			cfg_error(ctx, path, "missing required key (expected "
+				  "echo, discard, source or http with mode \"service\")");
+	} else if (l->service[0] != '\0') {
+		cfg_error(ctx, P(path, "listeners[%u].service", i),
+			  "only a listener in mode \"service\" has a service "
+			  "(expected no service key in mode \"%s\")", mode);
+	} else if (!terminated && idx == -2 && cfg_ok(ctx, path)) {
+		cfg_error(ctx, path, "missing required key (expected the "
+			  "name of a cluster in mode \"%s\")", mode);
+	}
+	if (idx == -1)
+		no_such(ctx, path, REF_CLUSTER, l->cluster_name);
+	else if (idx >= 0)
+		l->cluster_idx = (uint32_t)idx;
+
+	/* The L4 path balances with Maglev alone. */
+	if (idx >= 0 && cfg->clusters[idx].lb != MG_LB_MAGLEV &&
+	    !lb_reported[idx] && cfg_ok(ctx, P(path, "clusters[%d].lb", idx))) {
+		cfg_error(ctx, path, "lb \"%s\" cannot serve listener \"%s\" of "
+			  "mode \"%s\" (expected \"maglev\": the L4 path "
+			  "balances with Maglev only)",
+			  lb_name[cfg->clusters[idx].lb], l->name, mode);
+		lb_reported[idx] = true;
+	}
+
+	/* Groups that the mode would ignore. */
+	if (!cfg_ok(ctx, P(path, "listeners[%u].mode", i)))
+		return idx;
+	if (l->mode != MG_MODE_HTTP && cfg_has(ctx, P(path, "listeners[%u].http", i)))
+		cfg_error(ctx, path, "only a listener in mode \"http\" has http "
+			  "settings (expected no http group in mode \"%s\")", mode);
+	if (!terminated && cfg_has(ctx, P(path, "listeners[%u].tcp", i)))
+		cfg_error(ctx, path, "only listeners in modes \"service\" and "
+			  "\"http\" terminate TCP (expected no tcp group in mode "
+			  "\"%s\")", mode);
+	return idx;
+}
+
 static void
 check_listeners(struct cfg_ctx *ctx)
 {
 	struct mg_config *cfg = ctx->cfg;
-	char path[96], names[256], a[MG_IP_STRLEN + 8];
-	static const char *const mode_name[] = { "tcp", "udp", "service" };
+	char path[96], a[MG_IP_STRLEN + 8];
+	bool lb_reported[MG_MAX_CLUSTERS] = { false };
 
 	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
 		struct mg_cfg_listener *l = &cfg->listeners[i];
@@ -545,34 +701,7 @@ check_listeners(struct cfg_ctx *ctx)
 					  "\"%s\" is already the name of listeners[%u] "
 					  "(expected unique names)", l->name, j);
 
-		/* The cluster (L4 modes) or the service (terminated TCP). */
-		P(path, "listeners[%u].cluster", i);
-		idx = l->cluster_name[0] != '\0' ?
-			mg_config_cluster_index(cfg, l->cluster_name) : -2;
-		if (l->mode == MG_MODE_SERVICE) {
-			if (l->cluster_name[0] != '\0')
-				cfg_error(ctx, path, "a listener in mode \"service\" "
-					  "has no cluster (expected no cluster key)");
-			if (l->service[0] == '\0' &&
-			    cfg_ok(ctx, P(path, "listeners[%u].service", i)))
-				cfg_error(ctx, path, "missing required key (expected "
-					  "echo, discard, source or http with mode \"service\")");
-			idx = -2;
-		} else if (l->service[0] != '\0') {
-			cfg_error(ctx, P(path, "listeners[%u].service", i),
-				  "only a listener in mode \"service\" has a service "
-				  "(expected no service key in mode \"%s\")",
-				  mode_name[l->mode]);
-		} else if (idx == -2 && cfg_ok(ctx, path)) {
-			cfg_error(ctx, path, "missing required key (expected the "
-				  "name of a cluster in mode \"%s\")", mode_name[l->mode]);
-		}
-		if (idx == -1)
-			no_such(ctx, path, "clusters", "cluster",
-				l->cluster_name,
-				cluster_names(cfg, names, sizeof(names)));
-		else if (idx >= 0)
-			l->cluster_idx = (uint32_t)idx;
+		idx = check_listener_serving(ctx, i, lb_reported);
 
 		if (vip->family == 0)
 			continue;
@@ -628,8 +757,7 @@ check_listeners(struct cfg_ctx *ctx)
 		if (l->port_name[0] != '\0') {
 			idx = mg_config_port_index(cfg, l->port_name);
 			if (idx < 0) {
-				no_such(ctx, path, "ports", "port", l->port_name,
-					port_names(cfg, names, sizeof(names)));
+				no_such(ctx, path, REF_PORT, l->port_name);
 				continue;
 			}
 		} else {
@@ -659,7 +787,7 @@ static void
 check_impairments(struct cfg_ctx *ctx)
 {
 	struct mg_config *cfg = ctx->cfg;
-	char path[96], names[256];
+	char path[96];
 
 	for (uint32_t i = 0; i < cfg->n_impairments; i++) {
 		struct mg_cfg_impairment *im = &cfg->impairments[i];
@@ -670,8 +798,7 @@ check_impairments(struct cfg_ctx *ctx)
 		P(path, "impairment[%u].port", i);
 		idx = mg_config_port_index(cfg, im->port_name);
 		if (idx < 0) {
-			no_such(ctx, path, "ports", "port", im->port_name,
-				port_names(cfg, names, sizeof(names)));
+			no_such(ctx, path, REF_PORT, im->port_name);
 			continue;
 		}
 		im->port_idx = (uint32_t)idx;
@@ -685,6 +812,405 @@ check_impairments(struct cfg_ctx *ctx)
 	}
 }
 
+/* The actions of a route, of which it has exactly one. */
+static const char *const action_keys[] = {
+	"cluster", "split", "direct_response", "redirect",
+};
+#define N_ACTIONS (sizeof(action_keys) / sizeof(action_keys[0]))
+
+/* Keys that only a route that proxies reads. */
+static const char *const proxy_keys[] = {
+	"prefix_rewrite", "path_rewrite", "host_rewrite", "request_headers",
+	"timeout_ms",
+};
+
+/* Headers that the proxy itself owns: framing and hop-by-hop. */
+static const char *const owned_headers[] = {
+	"connection", "content-length", "keep-alive", "proxy-connection", "te",
+	"trailer", "transfer-encoding", "upgrade",
+};
+
+struct route_name {
+	const char *name;
+	uint32_t idx;
+};
+
+static int
+route_name_cmp(const void *a, const void *b)
+{
+	const struct route_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Unique names, found by sorting: there may be thousands of routes. */
+static void
+check_route_names(struct cfg_ctx *ctx)
+{
+	const struct mg_config *cfg = ctx->cfg;
+	struct route_name *v;
+	char path[64];
+
+	if (cfg->n_routes < 2)
+		return;
+	v = malloc(cfg->n_routes * sizeof(*v));
+	if (v == NULL) {
+		cfg_error(ctx, "routes", "out of memory checking %u names "
+			  "(expected fewer routes)", cfg->n_routes);
+		return;
+	}
+	for (uint32_t i = 0; i < cfg->n_routes; i++)
+		v[i] = (struct route_name){ cfg->routes[i].name, i };
+	qsort(v, cfg->n_routes, sizeof(*v), route_name_cmp);
+	for (uint32_t i = 1, first = 0; i < cfg->n_routes; i++) {
+		if (strcmp(v[i].name, v[first].name) != 0) {
+			first = i;
+			continue;
+		}
+		if (v[i].name[0] != '\0')
+			cfg_error(ctx, P(path, "routes[%u].name", v[i].idx),
+				  "\"%s\" is already the name of routes[%u] "
+				  "(expected unique names)", v[i].name, v[first].idx);
+	}
+	free(v);
+}
+
+/* The listeners of route I, as a mask of listener indexes. */
+static uint64_t
+route_listeners(struct cfg_ctx *ctx, uint32_t i, uint64_t http_mask)
+{
+	const struct mg_config *cfg = ctx->cfg;
+	const struct mg_cfg_route *r = &cfg->routes[i];
+	uint64_t mask = 0;
+	char path[96];
+
+	if (r->n_listeners == 0)
+		return http_mask;
+	for (uint32_t j = 0; j < r->n_listeners; j++) {
+		const char *name = r->listeners[j];
+		int idx;
+
+		if (name[0] == '\0')
+			continue;
+		P(path, "routes[%u].listeners[%u]", i, j);
+		idx = mg_config_listener_index(cfg, name);
+		if (idx < 0) {
+			no_such(ctx, path, REF_LISTENER, name);
+			continue;
+		}
+		if (mask & (1ull << idx)) {
+			cfg_error(ctx, path, "\"%s\" is listed twice (expected each "
+				  "listener once)", name);
+			continue;
+		}
+		if (cfg->listeners[idx].mode != MG_MODE_HTTP &&
+		    cfg_ok(ctx, P(path, "listeners[%d].mode", idx))) {
+			cfg_error(ctx, P(path, "routes[%u].listeners[%u]", i, j),
+				  "listener \"%s\" is in mode \"%s\" (expected a "
+				  "listener in mode \"http\")", name,
+				  mode_name[cfg->listeners[idx].mode]);
+			continue;
+		}
+		mask |= 1ull << idx;
+	}
+	return mask;
+}
+
+/* The cluster at PATH by name; its index, or -1. */
+static int
+route_cluster(struct cfg_ctx *ctx, const char *path, const char *name)
+{
+	int idx = mg_config_cluster_index(ctx->cfg, name);
+
+	if (idx < 0)
+		no_such(ctx, path, REF_CLUSTER, name);
+	return idx;
+}
+
+static void
+check_splits(struct cfg_ctx *ctx, uint32_t i)
+{
+	struct mg_cfg_route *r = &ctx->cfg->routes[i];
+	uint64_t sum = 0;
+	char path[96];
+
+	for (uint32_t s = 0; s < r->n_splits; s++) {
+		struct mg_cfg_split *sp = &r->splits[s];
+		int idx;
+
+		sum += sp->weight;
+		if (sp->cluster_name[0] == '\0')
+			continue;
+		P(path, "routes[%u].split[%u].cluster", i, s);
+		if ((idx = route_cluster(ctx, path, sp->cluster_name)) < 0)
+			continue;
+		sp->cluster_idx = (uint32_t)idx;
+		for (uint32_t t = 0; t < s; t++)
+			if (strcmp(r->splits[t].cluster_name, sp->cluster_name) == 0) {
+				cfg_error(ctx, path, "cluster \"%s\" is already "
+					  "split[%u] (expected each cluster once)",
+					  sp->cluster_name, t);
+				break;
+			}
+	}
+	if (sum == 0 && cfg_ok(ctx, P(path, "routes[%u].split", i)))
+		cfg_error(ctx, path, "all weights are 0 (expected at least one "
+			  "weight above 0)");
+}
+
+/* Exactly one action; the keys that only proxying reads. */
+static void
+check_route_action(struct cfg_ctx *ctx, uint32_t i)
+{
+	struct mg_cfg_route *r = &ctx->cfg->routes[i];
+	const char *action = NULL;
+	char path[96];
+	int idx;
+
+	for (unsigned a = 0; a < N_ACTIONS; a++) {
+		if (!cfg_has(ctx, P(path, "routes[%u].%s", i, action_keys[a])))
+			continue;
+		if (action != NULL) {
+			cfg_error(ctx, path, "the route already has %s (expected "
+				  "one action: cluster, split, direct_response or "
+				  "redirect)", action);
+			return;
+		}
+		action = action_keys[a];
+	}
+	if (action == NULL) {
+		/* Quiet after an error in the route: it may be the action. */
+		if (cfg_ok(ctx, P(path, "routes[%u]", i)))
+			cfg_error(ctx, path, "no action (expected one of cluster, "
+				  "split, direct_response or redirect)");
+		return;
+	}
+
+	if (r->cluster_name[0] != '\0') {
+		idx = route_cluster(ctx, P(path, "routes[%u].cluster", i),
+				    r->cluster_name);
+		if (idx >= 0)
+			r->cluster_idx = (uint32_t)idx;
+	}
+	if (r->n_splits > 0)
+		check_splits(ctx, i);
+	if (r->redirect.status != 0) {
+		uint32_t st = r->redirect.status;
+		uint32_t vars = cfg_template_vars(r->redirect.location);
+
+		if (st != 301 && st != 302 && st != 303 && st != 307 && st != 308)
+			cfg_error(ctx, P(path, "routes[%u].redirect.status", i),
+				  "%u is not a redirect status (expected 301, 302, "
+				  "303, 307 or 308)", st);
+		if (vars & (1u << MG_HTTP_VAR_cluster |
+			    1u << MG_HTTP_VAR_upstream_address))
+			cfg_error(ctx, P(path, "routes[%u].redirect.location", i),
+				  "a redirect goes to no cluster (expected no "
+				  "%%{cluster} or %%{upstream_address} in it)");
+	}
+
+	if (strcmp(action, "cluster") == 0 || strcmp(action, "split") == 0)
+		return;
+	for (unsigned k = 0; k < sizeof(proxy_keys) / sizeof(proxy_keys[0]); k++)
+		if (cfg_has(ctx, P(path, "routes[%u].%s", i, proxy_keys[k])))
+			cfg_error(ctx, path, "only a route that proxies has %s "
+				  "(expected cluster or split with it, not %s)",
+				  proxy_keys[k], action);
+}
+
+/* Strings of a list (N of SIZE bytes from FIRST) each at most once. */
+static void
+check_unique(struct cfg_ctx *ctx, uint32_t i, const char *key,
+	     const char *kind, const char *first, size_t size, uint32_t n)
+{
+	char path[96];
+
+	for (uint32_t a = 1; a < n; a++) {
+		const char *s = first + a * size;
+
+		for (uint32_t b = 0; b < a && s[0] != '\0'; b++)
+			if (strcmp(first + b * size, s) == 0) {
+				cfg_error(ctx, P(path, "routes[%u].match.%s[%u]", i,
+						 key, a),
+					  "\"%s\" is already %s[%u] (expected each "
+					  "%s once)", s, key, b, kind);
+				break;
+			}
+	}
+}
+
+/* Hosts are stored in lower case, the form the gateway looks them up in. */
+static void
+check_route_hosts(struct cfg_ctx *ctx, uint32_t i)
+{
+	struct mg_cfg_route *r = &ctx->cfg->routes[i];
+
+	for (uint32_t h = 0; h < r->n_hosts; h++)
+		for (char *c = r->hosts[h]; *c != '\0'; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+	check_unique(ctx, i, "hosts", "host", r->hosts[0], sizeof(r->hosts[0]),
+		     r->n_hosts);
+	check_unique(ctx, i, "methods", "method", r->methods[0],
+		     sizeof(r->methods[0]), r->n_methods);
+}
+
+static void
+check_route_path(struct cfg_ctx *ctx, uint32_t i)
+{
+	struct mg_cfg_route *r = &ctx->cfg->routes[i];
+	char path[96], type_path[96], q[128], buf[384];
+	const char *problem;
+
+	P(path, "routes[%u].match.path", i);
+	P(type_path, "routes[%u].match.path_type", i);
+	if (!cfg_ok(ctx, path) || !cfg_ok(ctx, type_path))
+		return;
+	if (!cfg_has(ctx, path)) {
+		if (r->path_type != MG_PATH_ANY)
+			cfg_error(ctx, type_path, "a path_type without a path "
+				  "(expected a path to match)");
+		return;
+	}
+	if (r->path_type == MG_PATH_ANY)
+		r->path_type = MG_PATH_PREFIX;
+	problem = r->path_type == MG_PATH_REGEX ?
+		cfg_regex_problem(r->path, buf, sizeof(buf)) :
+		cfg_path_problem(r->path, false);
+	if (problem != NULL)
+		cfg_error(ctx, path, "%s %s", cfg_quote(r->path, q, sizeof(q)),
+			  problem);
+}
+
+/* Conditions on headers (KIND "headers") or query parameters ("query"). */
+static void
+check_route_kv(struct cfg_ctx *ctx, uint32_t i, const char *kind,
+	       const struct mg_cfg_kv_match *kv, uint32_t n)
+{
+	char path[128], q[128], buf[384];
+	const char *problem;
+
+	for (uint32_t j = 0; j < n; j++, kv++) {
+		bool has_value;
+
+		P(path, "routes[%u].match.%s[%u].type", i, kind, j);
+		if (!cfg_ok(ctx, path))
+			continue;
+		P(path, "routes[%u].match.%s[%u].value", i, kind, j);
+		has_value = cfg_has(ctx, path);
+		if (kv->type == MG_VALUE_PRESENT && has_value)
+			cfg_error(ctx, path, "a condition of type \"present\" "
+				  "has no value (expected no value, or type "
+				  "\"exact\")");
+		else if (kv->type != MG_VALUE_PRESENT && !has_value)
+			cfg_error(ctx, path, "missing required key (expected a "
+				  "value with type \"%s\", or type \"present\")",
+				  kv->type == MG_VALUE_REGEX ? "regex" : "exact");
+		else if (kv->type == MG_VALUE_REGEX && cfg_ok(ctx, path) &&
+			 (problem = cfg_regex_problem(kv->value, buf,
+						      sizeof(buf))) != NULL)
+			cfg_error(ctx, path, "%s %s",
+				  cfg_quote(kv->value, q, sizeof(q)), problem);
+	}
+}
+
+/* One side's header changes: no header the proxy owns, no Host (that is
+ * host_rewrite). */
+static void
+check_header_ops(struct cfg_ctx *ctx, uint32_t i, const char *side,
+		 const struct mg_cfg_header_ops *ops)
+{
+	static const char *const kinds[] = { "add", "set", "remove" };
+	bool request = strcmp(side, "request_headers") == 0;
+	char path[128];
+
+	for (unsigned k = 0; k < 3; k++) {
+		uint32_t n = k == 0 ? ops->n_add : k == 1 ? ops->n_set : ops->n_remove;
+
+		for (uint32_t j = 0; j < n; j++) {
+			const char *name = k == 0 ? ops->add[j].name :
+				k == 1 ? ops->set[j].name : ops->remove[j];
+			bool owned = request && strcasecmp(name, "host") == 0;
+
+			for (unsigned o = 0; o < sizeof(owned_headers) /
+			     sizeof(owned_headers[0]); o++)
+				owned |= strcasecmp(name, owned_headers[o]) == 0;
+			if (!owned)
+				continue;
+			if (k == 2)
+				P(path, "routes[%u].%s.remove[%u]", i, side, j);
+			else
+				P(path, "routes[%u].%s.%s[%u].name", i, side,
+				  kinds[k], j);
+			cfg_error(ctx, path, "\"%s\" is the proxy's own to %s "
+				  "(expected another header%s)", name,
+				  k == 2 ? "remove" : "set",
+				  strcasecmp(name, "host") == 0 ?
+				  "; host_rewrite changes Host" : "");
+		}
+	}
+}
+
+static void
+check_route_rewrites(struct cfg_ctx *ctx, uint32_t i)
+{
+	const struct mg_cfg_route *r = &ctx->cfg->routes[i];
+	char path[96];
+
+	if (r->prefix_rewrite[0] != '\0' && r->path_rewrite[0] != '\0')
+		cfg_error(ctx, P(path, "routes[%u].path_rewrite", i),
+			  "the route has a prefix_rewrite already (expected "
+			  "either prefix_rewrite or path_rewrite)");
+	else if (r->prefix_rewrite[0] != '\0' && r->path_type != MG_PATH_PREFIX &&
+		 cfg_ok(ctx, P(path, "routes[%u].match", i)) &&
+		 cfg_ok(ctx, P(path, "routes[%u].prefix_rewrite", i)))
+		cfg_error(ctx, path, "there is no matched prefix to replace "
+			  "(expected path_type \"prefix\" with a path)");
+	check_header_ops(ctx, i, "request_headers", &r->request_headers);
+	check_header_ops(ctx, i, "response_headers", &r->response_headers);
+}
+
+static void
+check_routes(struct cfg_ctx *ctx)
+{
+	struct mg_config *cfg = ctx->cfg;
+	uint64_t http_mask = 0, served = 0;
+	char path[64];
+
+	for (uint32_t l = 0; l < cfg->n_listeners; l++)
+		if (cfg->listeners[l].mode == MG_MODE_HTTP)
+			http_mask |= 1ull << l;
+	if (cfg->n_routes > 0 && http_mask == 0 && cfg_ok(ctx, "listeners"))
+		cfg_error(ctx, "routes", "%u route%s but no listener in mode "
+			  "\"http\" (expected an http listener for them)",
+			  cfg->n_routes, cfg->n_routes == 1 ? "" : "s");
+
+	check_route_names(ctx);
+	for (uint32_t i = 0; i < cfg->n_routes; i++) {
+		struct mg_cfg_route *r = &cfg->routes[i];
+
+		r->listener_mask = route_listeners(ctx, i, http_mask);
+		served |= r->listener_mask;
+		check_route_action(ctx, i);
+		check_route_hosts(ctx, i);
+		check_route_path(ctx, i);
+		check_route_kv(ctx, i, "headers", r->headers, r->n_headers);
+		check_route_kv(ctx, i, "query", r->query, r->n_query);
+		check_route_rewrites(ctx, i);
+	}
+
+	/* A listener no route serves would answer 404 to everything. */
+	if (!cfg_ok(ctx, "routes"))
+		return;
+	for (uint32_t l = 0; l < cfg->n_listeners; l++)
+		if ((http_mask & ~served) & (1ull << l))
+			cfg_error(ctx, P(path, "listeners[%u]", l), "no route "
+				  "serves listener \"%s\" (expected a route that "
+				  "lists it, or one without listeners)",
+				  cfg->listeners[l].name);
+}
+
 void
 cfg_check(struct cfg_ctx *ctx)
 {
@@ -692,5 +1218,6 @@ cfg_check(struct cfg_ctx *ctx)
 	check_ports(ctx);
 	check_clusters(ctx);
 	check_listeners(ctx);
+	check_routes(ctx);
 	check_impairments(ctx);
 }

@@ -40,6 +40,18 @@ enum cfg_type {
 #define CFG_F_NAME	0x040	/* letters, digits, '-', '_', '.' */
 #define CFG_F_CPUS	0x080	/* "0-3,5" */
 #define CFG_F_DEVICE	0x100	/* PCI address or net_* vdev */
+#define CFG_F_ALLOC	0x200	/* a list whose elements are allocated: a
+				 * pointer at off, freed by mg_config_free */
+#define CFG_F_TOKEN	0x400	/* an HTTP token (header names, methods) */
+#define CFG_F_HOST	0x800	/* a host name or IP literal, no port */
+#define CFG_F_WILDCARD	0x1000	/* ... or "*.suffix" */
+#define CFG_F_HOSTPORT	0x2000	/* ... with an optional ":PORT" */
+#define CFG_F_PATH	0x4000	/* "/..." without query or fragment */
+#define CFG_F_TARGET	0x8000	/* "/...", with an optional "?query" */
+#define CFG_F_TEXT	0x10000	/* a header field value: no controls */
+#define CFG_F_TEMPLATE	0x20000	/* text with %{variables} (MG_HTTP_VARS) */
+#define CFG_F_STATUSES	0x40000	/* "200-299,304": HTTP statuses */
+#define CFG_F_QUERY	0x80000	/* a query parameter name */
 
 struct cfg_enum {
 	const char *name;
@@ -100,6 +112,9 @@ struct cfg_ctx {
 void cfg_error(struct cfg_ctx *ctx, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Is there a setting at PATH in the file (not only a default)? */
+bool cfg_has(const struct cfg_ctx *ctx, const char *path);
+
 /* Record an error at a known setting (NULL: no line). */
 void cfg_error_at(struct cfg_ctx *ctx, const config_setting_t *s,
 		  const char *path, const char *fmt, ...)
@@ -114,6 +129,25 @@ void cfg_flush(struct cfg_ctx *ctx, FILE *out);
 
 /* Quote a value for a message: escaped and cut short. */
 const char *cfg_quote(const char *s, char *buf, size_t len);
+
+/*
+ * Syntax of the HTTP strings, shared by the loader (flags of the schema)
+ * and the checker (values whose rules depend on other keys). Each returns
+ * NULL when S is fine, else what is wrong and what was expected, as a
+ * message tail: "is not a valid token (expected ...)".
+ */
+const char *cfg_token_problem(const char *s);
+const char *cfg_host_problem(const char *s, unsigned flags);
+const char *cfg_path_problem(const char *s, bool query);
+const char *cfg_text_problem(const char *s);
+const char *cfg_template_problem(const char *s, char *buf, size_t len);
+/* The variables template S uses: bit v for enum mg_http_var v. */
+uint32_t cfg_template_vars(const char *s);
+const char *cfg_statuses_problem(const char *s);
+const char *cfg_query_name_problem(const char *s);
+/* Compiles S with Hyperscan as the gateway will; the message names the
+ * compiler's complaint. */
+const char *cfg_regex_problem(const char *s, char *buf, size_t len);
 
 /* Cross-checks of a loaded configuration; resolves the *_idx fields. */
 void cfg_check(struct cfg_ctx *ctx);

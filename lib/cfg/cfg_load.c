@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,12 +243,34 @@ find_enum(const struct cfg_enum *e, const char *name)
 	return NULL;
 }
 
+/* The HTTP syntax a string key's flags ask for; NULL when fine. */
+static const char *
+http_problem(const struct cfg_key *k, const char *v, char *buf, size_t len)
+{
+	if (k->flags & CFG_F_TOKEN)
+		return cfg_token_problem(v);
+	if (k->flags & CFG_F_HOST)
+		return cfg_host_problem(v, k->flags);
+	if (k->flags & (CFG_F_PATH | CFG_F_TARGET))
+		return cfg_path_problem(v, k->flags & CFG_F_TARGET);
+	if (k->flags & CFG_F_TEMPLATE)
+		return cfg_template_problem(v, buf, len);
+	if (k->flags & CFG_F_TEXT)
+		return cfg_text_problem(v);
+	if (k->flags & CFG_F_STATUSES)
+		return cfg_statuses_problem(v);
+	if (k->flags & CFG_F_QUERY)
+		return cfg_query_name_problem(v);
+	return NULL;
+}
+
 static bool
 load_string(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 	    const struct cfg_key *k, void *dst)
 {
 	const char *v = config_setting_get_string(s);
-	char q[128], choices[256];
+	const char *problem;
+	char q[128], choices[256], buf[256];
 
 	if (v == NULL) {
 		wrong_type(ctx, s, path, expected_name(k));
@@ -293,6 +316,10 @@ load_string(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 		cfg_error_at(ctx, s, path, "%s is neither a PCI address nor a "
 			     "virtual device (expected e.g. \"0000:3b:00.0\" or "
 			     "\"net_af_packet0,iface=eth1\")", q);
+		return false;
+	}
+	if ((problem = http_problem(k, v, buf, sizeof(buf))) != NULL) {
+		cfg_error_at(ctx, s, path, "%s %s", q, problem);
 		return false;
 	}
 	memcpy(dst, v, strlen(v) + 1);
@@ -431,6 +458,7 @@ load_list(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 	int t = config_setting_type(s);
 	int n = config_setting_length(s);
 	uint32_t *count = (uint32_t *)(base + k->count_off);
+	uint8_t *elems = base + k->off;
 	char epath[192];
 
 	/* An empty [] is an empty array; accept it as an empty list. */
@@ -449,6 +477,17 @@ load_list(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 			     " %s)", k->min, k->min == 1 ? "entry" : "entries");
 		return;
 	}
+	if (k->flags & CFG_F_ALLOC) {
+		uint8_t **ptr = (uint8_t **)(base + k->off);
+
+		free(*ptr);
+		*ptr = elems = n > 0 ? calloc((size_t)n, k->size) : NULL;
+		if (n > 0 && elems == NULL) {
+			cfg_error_at(ctx, s, path, "out of memory for %d entries "
+				     "(expected fewer)", n);
+			return;
+		}
+	}
 	/* Failed entries keep their index, zeroed, so that later messages
 	 * name the entries as the file has them. */
 	*count = (uint32_t)n;
@@ -461,11 +500,11 @@ load_list(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 			struct cfg_key ek = *k;
 
 			ek.type = CFG_IP;
-			load_ip(ctx, e, epath, &ek, (struct mg_ip *)(base + k->off) + i);
+			load_ip(ctx, e, epath, &ek, (struct mg_ip *)elems + i);
 			break;
 		}
 		case CFG_PREFIXES:
-			load_prefix(ctx, e, epath, (struct mg_ip *)(base + k->off) + i,
+			load_prefix(ctx, e, epath, (struct mg_ip *)elems + i,
 				    base + k->aux_off + i);
 			break;
 		case CFG_STRS: {
@@ -476,7 +515,7 @@ load_list(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 				wrong_type(ctx, e, epath, "a string");
 			else
 				load_string(ctx, e, epath, &ek,
-					    base + k->off + (size_t)i * k->size);
+					    elems + (size_t)i * k->size);
 			break;
 		}
 		case CFG_LIST:
@@ -485,7 +524,7 @@ load_list(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 				break;
 			}
 			load_section(ctx, e, k->sub,
-				     base + k->off + (size_t)i * k->size, epath);
+				     elems + (size_t)i * k->size, epath);
 			break;
 		default:
 			break;
@@ -705,7 +744,7 @@ out_read:
 	if (n_errors != NULL)
 		*n_errors = n;
 	if (n > 0) {
-		free(cfg);
+		mg_config_free(cfg);
 		return NULL;
 	}
 	return cfg;
@@ -714,23 +753,40 @@ out_read:
 void
 mg_config_free(struct mg_config *cfg)
 {
+	if (cfg == NULL)
+		return;
+	free(cfg->routes);
 	free(cfg);
+}
+
+/* The entry of ARRAY (N of STRIDE bytes) whose name at NAME_OFF is NAME. */
+static int
+index_of(const void *array, size_t stride, size_t name_off, uint32_t n,
+	 const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp((const char *)array + i * stride + name_off, name) == 0)
+			return (int)i;
+	return -1;
 }
 
 int
 mg_config_port_index(const struct mg_config *cfg, const char *name)
 {
-	for (uint32_t i = 0; i < cfg->n_ports; i++)
-		if (strcmp(cfg->ports[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return index_of(cfg->ports, sizeof(cfg->ports[0]),
+			offsetof(struct mg_cfg_port, name), cfg->n_ports, name);
+}
+
+int
+mg_config_listener_index(const struct mg_config *cfg, const char *name)
+{
+	return index_of(cfg->listeners, sizeof(cfg->listeners[0]),
+			offsetof(struct mg_cfg_listener, name), cfg->n_listeners, name);
 }
 
 int
 mg_config_cluster_index(const struct mg_config *cfg, const char *name)
 {
-	for (uint32_t i = 0; i < cfg->n_clusters; i++)
-		if (strcmp(cfg->clusters[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return index_of(cfg->clusters, sizeof(cfg->clusters[0]),
+			offsetof(struct mg_cfg_cluster, name), cfg->n_clusters, name);
 }

@@ -13,9 +13,9 @@
 #include "cfg_internal.h"
 
 /* The setting at PATH ("clusters[0].endpoints[2].port"), or the closest
- * parent that exists. */
+ * parent that exists; *found says which. */
 static const config_setting_t *
-lookup(const config_t *lc, const char *path)
+lookup(const config_t *lc, const char *path, bool *found)
 {
 	const config_setting_t *s = config_root_setting(lc);
 	const char *p = path;
@@ -51,7 +51,17 @@ lookup(const config_t *lc, const char *path)
 		if (*p == '.')
 			p++;
 	}
+	*found = *p == '\0' && s != NULL;
 	return s;
+}
+
+bool
+cfg_has(const struct cfg_ctx *ctx, const char *path)
+{
+	bool found;
+
+	lookup(&ctx->lc, path, &found);
+	return found;
 }
 
 static void
@@ -117,9 +127,10 @@ void
 cfg_error(struct cfg_ctx *ctx, const char *path, const char *fmt, ...)
 {
 	va_list ap;
+	bool found;
 
 	va_start(ap, fmt);
-	vrecord(ctx, lookup(&ctx->lc, path), path, fmt, ap);
+	vrecord(ctx, lookup(&ctx->lc, path, &found), path, fmt, ap);
 	va_end(ap);
 }
 

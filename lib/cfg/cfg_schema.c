@@ -103,7 +103,7 @@ static const struct cfg_enum mode_names[] = {
 	{ "tcp", MG_MODE_TCP, false },
 	{ "udp", MG_MODE_UDP, false },
 	{ "service", MG_MODE_SERVICE, false },
-	{ "http", 0, true },
+	{ "http", MG_MODE_HTTP, false },
 	{ "https", 0, true },
 	{ NULL, 0, false },
 };
@@ -173,12 +173,58 @@ static const struct cfg_key tcp_keys[] = {
 #undef TC
 static const struct cfg_section tcp_section = SECTION(tcp_keys, -1);
 
+/* Limits in the spirit of HAProxy and Envoy: heads of 8 KiB lines and
+ * 32 KiB in all, slow clients cut off after seconds, not minutes. */
+#define HT struct mg_cfg_http
+static const struct cfg_key http_keys[] = {
+	{ KEY("max_request_line", CFG_U32, HT, max_request_line), .flags = CFG_F_RELOAD,
+	  .min = 256, .max = 65536, .def = "8192",
+	  .doc = "longest request line, bytes; 414 beyond it" },
+	{ KEY("max_header_size", CFG_U32, HT, max_header_size), .flags = CFG_F_RELOAD,
+	  .min = 1024, .max = 1048576, .def = "32768",
+	  .doc = "largest header section, bytes; 431 beyond it" },
+	{ KEY("max_headers", CFG_U32, HT, max_headers), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 1000, .def = "100", .doc = "most header fields; 431 beyond it" },
+	{ KEY("max_body_size", CFG_U64, HT, max_body_size), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 1099511627776LL, .def = "1073741824",
+	  .doc = "largest request body, bytes; 413 beyond it; routes may change it" },
+	{ KEY("header_timeout_ms", CFG_U32, HT, header_timeout_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "10000",
+	  .doc = "the whole head must arrive within this; 408 after it" },
+	{ KEY("body_timeout_ms", CFG_U32, HT, body_timeout_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "30000",
+	  .doc = "longest pause between two pieces of a request body; 408 after it" },
+	{ KEY("idle_timeout_ms", CFG_U32, HT, idle_timeout_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "60000",
+	  .doc = "a kept-alive connection without a request is closed after this" },
+	{ KEY("max_requests_per_conn", CFG_U32, HT, max_requests_per_conn),
+	  .flags = CFG_F_RELOAD, .min = 0, .max = 1000000000, .def = "0",
+	  .doc = "requests on one client connection; 0 = unlimited" },
+	{ KEY("trusted_proxies", CFG_PREFIXES, HT, trusted_proxies), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_TRUSTED_PROXIES, .count_off = offsetof(HT, n_trusted_proxies),
+	  .aux_off = offsetof(HT, trusted_proxies_len),
+	  .doc = "clients whose X-Forwarded-For and Forwarded headers are kept" },
+	{ KEY("forwarded_headers", CFG_BOOL, HT, forwarded_headers), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "add X-Forwarded-For, -Proto, -Host and Forwarded" },
+	{ STR("request_id_header", HT, request_id_header), .flags = CFG_F_TOKEN | CFG_F_RELOAD,
+	  .def = "x-request-id", .doc = "the header that carries the request id" },
+	{ KEY("generate_request_id", CFG_BOOL, HT, generate_request_id), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "give requests without an id one" },
+	{ KEY("trace_context", CFG_BOOL, HT, trace_context), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "pass on a W3C traceparent, or start one" },
+	{ KEY("access_log", CFG_BOOL, HT, access_log), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "log each request to logging.access_log" },
+};
+#undef HT
+static const struct cfg_section http_section = SECTION(http_keys, -1);
+
 #define LS struct mg_cfg_listener
 static const struct cfg_key listener_keys[] = {
 	{ STR("name", LS, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the listener's name, for logs and statistics" },
 	{ KEY("mode", CFG_ENUM, LS, mode), .flags = CFG_F_RELOAD, .def = "tcp", .enums = mode_names,
-	  .doc = "tcp or udp: the L4 full-NAT path; service: TCP terminated here, served built-in" },
+	  .doc = "tcp or udp: the L4 full-NAT path; service: TCP terminated here, "
+		 "served built-in; http: HTTP/1.1 proxied by routes" },
 	{ STR("port", LS, port_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the port the VIP is on; absent: the port whose subnet holds the VIP" },
 	{ KEY("address", CFG_IP, LS, address), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
@@ -197,7 +243,9 @@ static const struct cfg_key listener_keys[] = {
 	  .max = 1099511627776LL, .def = "4294967296",
 	  .doc = "service source: the largest N a client may ask for" },
 	{ KEY("tcp", CFG_GROUP, LS, tcp), .sub = &tcp_section,
-	  .doc = "mode service: TCP settings of accepted connections" },
+	  .doc = "modes service and http: TCP settings of accepted connections" },
+	{ KEY("http", CFG_GROUP, LS, http), .flags = CFG_F_RELOAD, .sub = &http_section,
+	  .doc = "mode http: limits, timeouts and the headers added" },
 };
 #undef LS
 static const struct cfg_section listener_section =
@@ -219,14 +267,16 @@ static const struct cfg_section endpoint_section =
 static const struct cfg_enum health_names[] = {
 	{ "none", MG_HEALTH_NONE, false },
 	{ "tcp", MG_HEALTH_TCP, false },
-	{ "http", 0, true },
+	{ "http", MG_HEALTH_HTTP, false },
 	{ NULL, 0, false },
 };
 
 #define HC struct mg_cfg_health
 static const struct cfg_key health_keys[] = {
 	{ KEY("type", CFG_ENUM, HC, type), .flags = CFG_F_RELOAD, .def = "none",
-	  .enums = health_names, .doc = "none: always up; tcp: a SYN probe, SYN-ACK is up" },
+	  .enums = health_names,
+	  .doc = "none: always up; tcp: a SYN probe, SYN-ACK is up; "
+		 "http: a GET, the status decides" },
 	{ KEY("interval_ms", CFG_U32, HC, interval_ms), .flags = CFG_F_RELOAD,
 	  .min = 100, .max = 3600000, .def = "2000", .doc = "time between probes of an endpoint" },
 	{ KEY("timeout_ms", CFG_U32, HC, timeout_ms), .flags = CFG_F_RELOAD,
@@ -237,23 +287,128 @@ static const struct cfg_key health_keys[] = {
 	  .min = 1, .max = 100, .def = "3", .doc = "failures in a row to be taken out" },
 	{ KEY("port", CFG_U16, HC, port), .flags = CFG_F_RELOAD, .min = 0,
 	  .max = 65535, .def = "0", .doc = "port to probe; 0 = the endpoint's own port" },
+	{ STR("path", HC, path), .flags = CFG_F_TARGET | CFG_F_RELOAD, .def = "/health",
+	  .doc = "type http: the request target" },
+	{ STR("host", HC, host), .flags = CFG_F_HOST | CFG_F_HOSTPORT | CFG_F_RELOAD,
+	  .def = "", .doc = "type http: the Host header; \"\" = the endpoint's address" },
+	{ STR("expected_statuses", HC, expected_statuses),
+	  .flags = CFG_F_STATUSES | CFG_F_RELOAD, .def = "200-399",
+	  .doc = "type http: the statuses that count as up" },
 };
 #undef HC
 static const struct cfg_section health_section = SECTION(health_keys, -1);
 
 static const struct cfg_enum lb_names[] = {
 	{ "maglev", MG_LB_MAGLEV, false },
-	{ "round_robin", 0, true },
-	{ "least_request", 0, true },
+	{ "round_robin", MG_LB_ROUND_ROBIN, false },
+	{ "least_request", MG_LB_LEAST_REQUEST, false },
+	{ "ring_hash", MG_LB_RING_HASH, false },
+	{ "random", MG_LB_RANDOM, false },
 	{ NULL, 0, false },
 };
+
+static const struct cfg_enum hash_names[] = {
+	{ "client_address", MG_HASH_CLIENT_ADDRESS, false },
+	{ "header", MG_HASH_HEADER, false },
+	{ "cookie", MG_HASH_COOKIE, false },
+	{ NULL, 0, false },
+};
+
+/* Passive health, circuit breakers, timeouts, retries and pooling follow
+ * Envoy's defaults where it has them. */
+#define OD struct mg_cfg_outlier
+static const struct cfg_key outlier_keys[] = {
+	{ KEY("consecutive_5xx", CFG_U32, OD, consecutive_5xx), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 1000, .def = "5", .doc = "5xx responses in a row that eject; 0 = off" },
+	{ KEY("consecutive_connect_failures", CFG_U32, OD, consecutive_connect_failures),
+	  .flags = CFG_F_RELOAD, .min = 0, .max = 1000, .def = "5",
+	  .doc = "failed connects in a row that eject; 0 = off" },
+	{ KEY("base_ejection_ms", CFG_U32, OD, base_ejection_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "30000",
+	  .doc = "ejection time, times the ejections of the endpoint so far" },
+	{ KEY("max_ejection_ms", CFG_U32, OD, max_ejection_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "300000", .doc = "longest ejection" },
+	{ KEY("max_ejection_pct", CFG_U32, OD, max_ejection_pct), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 100, .def = "10",
+	  .doc = "most of the cluster ejected at once, percent" },
+};
+#undef OD
+static const struct cfg_section outlier_section = SECTION(outlier_keys, -1);
+
+#define CB struct mg_cfg_breakers
+static const struct cfg_key breaker_keys[] = {
+	{ KEY("max_connections", CFG_U32, CB, max_connections), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 16777216, .def = "1024",
+	  .doc = "upstream connections, open and opening" },
+	{ KEY("max_pending_requests", CFG_U32, CB, max_pending_requests),
+	  .flags = CFG_F_RELOAD, .min = 1, .max = 16777216, .def = "1024",
+	  .doc = "requests waiting for a connection; 503 beyond it" },
+	{ KEY("max_requests", CFG_U32, CB, max_requests), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 16777216, .def = "1024", .doc = "requests in flight; 503 beyond it" },
+	{ KEY("max_retries", CFG_U32, CB, max_retries), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 16777216, .def = "3", .doc = "retries in flight" },
+};
+#undef CB
+static const struct cfg_section breaker_section = SECTION(breaker_keys, -1);
+
+#define UT struct mg_cfg_upstream_timeouts
+static const struct cfg_key upstream_timeout_keys[] = {
+	{ KEY("connect_ms", CFG_U32, UT, connect_ms), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 3600000, .def = "1000",
+	  .doc = "for an upstream connection to open; 0 = none" },
+	{ KEY("response_ms", CFG_U32, UT, response_ms), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 3600000, .def = "15000",
+	  .doc = "from the request sent to the first response byte; 0 = none" },
+	{ KEY("idle_ms", CFG_U32, UT, idle_ms), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 3600000, .def = "60000",
+	  .doc = "no bytes either way while proxying; 0 = none" },
+	{ KEY("request_ms", CFG_U32, UT, request_ms), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 3600000, .def = "0",
+	  .doc = "the whole request, all attempts; 0 = none" },
+};
+#undef UT
+static const struct cfg_section upstream_timeout_section =
+	SECTION(upstream_timeout_keys, -1);
+
+#define RT struct mg_cfg_retry
+static const struct cfg_key retry_keys[] = {
+	{ KEY("attempts", CFG_U32, RT, attempts), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 10, .def = "1", .doc = "retries after the first try; 0 = none" },
+	{ KEY("on_connect_failure", CFG_BOOL, RT, on_connect_failure), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "retry when the connection fails or is refused" },
+	{ KEY("on_5xx", CFG_BOOL, RT, on_5xx), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "retry idempotent requests answered 502, 503 or 504" },
+	{ KEY("budget_pct", CFG_U32, RT, budget_pct), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 100, .def = "20",
+	  .doc = "retries in flight, percent of the requests in flight" },
+	{ KEY("min_retries", CFG_U32, RT, min_retries), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 1000000, .def = "3", .doc = "retries allowed whatever the budget" },
+};
+#undef RT
+static const struct cfg_section retry_section = SECTION(retry_keys, -1);
+
+#define PL struct mg_cfg_pool
+static const struct cfg_key pool_keys[] = {
+	{ KEY("max_idle_per_endpoint", CFG_U32, PL, max_idle_per_endpoint),
+	  .flags = CFG_F_RELOAD, .min = 0, .max = 65536, .def = "64",
+	  .doc = "idle kept-alive connections per endpoint and worker" },
+	{ KEY("idle_timeout_ms", CFG_U32, PL, idle_timeout_ms), .flags = CFG_F_RELOAD,
+	  .min = 100, .max = 3600000, .def = "30000",
+	  .doc = "an idle pooled connection is closed after this" },
+	{ KEY("max_requests_per_conn", CFG_U32, PL, max_requests_per_conn),
+	  .flags = CFG_F_RELOAD, .min = 0, .max = 1000000000, .def = "0",
+	  .doc = "requests on one upstream connection; 0 = unlimited" },
+};
+#undef PL
+static const struct cfg_section pool_section = SECTION(pool_keys, -1);
 
 #define CL struct mg_cfg_cluster
 static const struct cfg_key cluster_keys[] = {
 	{ STR("name", CL, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the name listeners refer to" },
 	{ KEY("lb", CFG_ENUM, CL, lb), .flags = CFG_F_RELOAD, .def = "maglev",
-	  .enums = lb_names, .doc = "the load-balancing algorithm" },
+	  .enums = lb_names,
+	  .doc = "the load-balancing algorithm; tcp and udp listeners need maglev" },
 	{ KEY("maglev_table_size", CFG_U32, CL, maglev_table_size),
 	  .flags = CFG_F_PRIME | CFG_F_RELOAD, .min = 65537, .max = 16777213,
 	  .def = "65537", .doc = "Maglev lookup table entries; larger spreads weights finer" },
@@ -265,6 +420,27 @@ static const struct cfg_key cluster_keys[] = {
 	  .doc = "the backends, all of one address family" },
 	{ KEY("health_check", CFG_GROUP, CL, health), .flags = CFG_F_RELOAD, .sub = &health_section,
 	  .doc = "active health checks of the endpoints" },
+	{ KEY("hash_on", CFG_ENUM, CL, hash_on), .flags = CFG_F_RELOAD,
+	  .def = "client_address", .enums = hash_names,
+	  .doc = "maglev and ring_hash on HTTP requests: what is hashed" },
+	{ STR("hash_key", CL, hash_key), .flags = CFG_F_TOKEN | CFG_F_RELOAD,
+	  .doc = "hash_on header or cookie: the name of the header or cookie" },
+	{ KEY("ring_size", CFG_U32, CL, ring_size), .flags = CFG_F_RELOAD,
+	  .min = 16, .max = 8388608, .def = "1024", .doc = "ring_hash: points on the ring" },
+	{ KEY("outlier_detection", CFG_GROUP, CL, outlier), .flags = CFG_F_RELOAD,
+	  .sub = &outlier_section,
+	  .doc = "HTTP: endpoints that keep failing are ejected for a while" },
+	{ KEY("circuit_breakers", CFG_GROUP, CL, breakers), .flags = CFG_F_RELOAD,
+	  .sub = &breaker_section,
+	  .doc = "HTTP: limits per cluster, shared out among the workers" },
+	{ KEY("timeouts", CFG_GROUP, CL, timeouts), .flags = CFG_F_RELOAD,
+	  .sub = &upstream_timeout_section, .doc = "HTTP: upstream timeouts, milliseconds" },
+	{ KEY("retry", CFG_GROUP, CL, retry), .flags = CFG_F_RELOAD, .sub = &retry_section,
+	  .doc = "HTTP: when to try another endpoint" },
+	{ KEY("pool", CFG_GROUP, CL, pool), .flags = CFG_F_RELOAD, .sub = &pool_section,
+	  .doc = "HTTP: kept-alive upstream connections" },
+	{ KEY("tcp", CFG_GROUP, CL, tcp), .sub = &tcp_section,
+	  .doc = "HTTP: TCP settings of upstream connections" },
 };
 #undef CL
 static const struct cfg_section cluster_section =
@@ -287,6 +463,11 @@ static const struct cfg_key logging_keys[] = {
 	{ STR("file", LG, file), .flags = CFG_F_RELOAD, .def = "", .doc = "log file; \"\" = stderr" },
 	{ KEY("stats_interval_s", CFG_U32, LG, stats_interval_s), .flags = CFG_F_RELOAD,
 	  .min = 0, .max = 86400, .def = "10", .doc = "seconds between statistics lines; 0 = none" },
+	{ STR("access_log", LG, access_log), .flags = CFG_F_RELOAD, .def = "",
+	  .doc = "file of the HTTP access log, JSON lines; \"\" = none" },
+	{ KEY("access_log_ring", CFG_U32, LG, access_log_ring), .flags = CFG_F_POW2,
+	  .min = 64, .max = 1048576, .def = "4096",
+	  .doc = "access-log records a worker queues for the writer; more are dropped, counted" },
 };
 #undef LG
 static const struct cfg_section logging_section = SECTION(logging_keys, -1);
@@ -310,6 +491,174 @@ static const struct cfg_key impairment_keys[] = {
 static const struct cfg_section impairment_section =
 	SECTION(impairment_keys, offsetof(struct mg_cfg_impairment, line));
 
+static const struct cfg_enum path_type_names[] = {
+	{ "exact", MG_PATH_EXACT, false },
+	{ "prefix", MG_PATH_PREFIX, false },
+	{ "regex", MG_PATH_REGEX, false },
+	{ NULL, 0, false },
+};
+
+static const struct cfg_enum value_match_names[] = {
+	{ "exact", MG_VALUE_EXACT, false },
+	{ "present", MG_VALUE_PRESENT, false },
+	{ "regex", MG_VALUE_REGEX, false },
+	{ NULL, 0, false },
+};
+
+/* Headers and query parameters differ only in what a name may be. */
+#define KV struct mg_cfg_kv_match
+#define KV_VALUE_KEYS							\
+	{ STR("value", KV, value), .flags = CFG_F_TEXT | CFG_F_RELOAD,	\
+	  .doc = "what the value must be (exact) or match (regex)" },	\
+	{ KEY("type", CFG_ENUM, KV, type), .flags = CFG_F_RELOAD,	\
+	  .def = "exact", .enums = value_match_names,			\
+	  .doc = "exact value, present at all, or a regex on the whole value" }, \
+	{ KEY("invert", CFG_BOOL, KV, invert), .flags = CFG_F_RELOAD,	\
+	  .def = "false", .doc = "true: the condition holds when this does not" }
+static const struct cfg_key header_match_keys[] = {
+	{ STR("name", KV, name), .flags = CFG_F_REQUIRED | CFG_F_TOKEN | CFG_F_RELOAD,
+	  .doc = "the header, any case" },
+	KV_VALUE_KEYS,
+};
+static const struct cfg_key query_match_keys[] = {
+	{ STR("name", KV, name), .flags = CFG_F_REQUIRED | CFG_F_QUERY | CFG_F_RELOAD,
+	  .doc = "the query parameter, as in the request" },
+	KV_VALUE_KEYS,
+};
+#undef KV_VALUE_KEYS
+#undef KV
+static const struct cfg_section header_match_section =
+	SECTION(header_match_keys, offsetof(struct mg_cfg_kv_match, line));
+static const struct cfg_section query_match_section =
+	SECTION(query_match_keys, offsetof(struct mg_cfg_kv_match, line));
+
+/* The match group of a route: its keys are fields of the route itself. */
+#define RO struct mg_cfg_route
+static const struct cfg_key match_keys[] = {
+	{ KEY("hosts", CFG_STRS, RO, hosts),
+	  .flags = CFG_F_HOST | CFG_F_WILDCARD | CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_ROUTE_HOSTS, .size = FSIZE(RO, hosts[0]),
+	  .count_off = offsetof(RO, n_hosts),
+	  .doc = "host names or \"*.domain\", without port; none = any host" },
+	{ STR("path", RO, path), .flags = CFG_F_RELOAD,
+	  .doc = "the path, a prefix of it, or a regex on all of it (no query)" },
+	{ KEY("path_type", CFG_ENUM, RO, path_type), .flags = CFG_F_RELOAD,
+	  .enums = path_type_names, .doc = "how path matches; prefix when left out" },
+	{ KEY("methods", CFG_STRS, RO, methods), .flags = CFG_F_TOKEN | CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_ROUTE_METHODS, .size = FSIZE(RO, methods[0]),
+	  .count_off = offsetof(RO, n_methods), .doc = "request methods; none = any" },
+	{ KEY("headers", CFG_LIST, RO, headers), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_ROUTE_MATCHES, .size = sizeof(struct mg_cfg_kv_match),
+	  .count_off = offsetof(RO, n_headers), .sub = &header_match_section,
+	  .doc = "conditions on request headers, all must hold" },
+	{ KEY("query", CFG_LIST, RO, query), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_ROUTE_MATCHES, .size = sizeof(struct mg_cfg_kv_match),
+	  .count_off = offsetof(RO, n_query), .sub = &query_match_section,
+	  .doc = "conditions on query parameters, all must hold" },
+};
+static const struct cfg_section match_section = SECTION(match_keys, -1);
+
+#define SP struct mg_cfg_split
+static const struct cfg_key split_keys[] = {
+	{ STR("cluster", SP, cluster_name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "a cluster" },
+	{ KEY("weight", CFG_U32, SP, weight), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .min = 0, .max = 10000, .doc = "its share of the requests, relative to the others" },
+};
+#undef SP
+static const struct cfg_section split_section =
+	SECTION(split_keys, offsetof(struct mg_cfg_split, line));
+
+#define DR struct mg_cfg_direct_response
+static const struct cfg_key direct_keys[] = {
+	{ KEY("status", CFG_U32, DR, status), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .min = 200, .max = 599, .doc = "the status of the response" },
+	{ STR("body", DR, body), .flags = CFG_F_RELOAD, .doc = "its body, as is" },
+	{ STR("content_type", DR, content_type), .flags = CFG_F_TEXT | CFG_F_RELOAD,
+	  .def = "text/plain", .doc = "its Content-Type, when it has a body" },
+};
+#undef DR
+static const struct cfg_section direct_section = SECTION(direct_keys, -1);
+
+#define RD struct mg_cfg_redirect
+static const struct cfg_key redirect_keys[] = {
+	{ KEY("status", CFG_U32, RD, status), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
+	  .min = 301, .max = 308, .doc = "301, 302, 303, 307 or 308" },
+	{ STR("location", RD, location), .flags = CFG_F_REQUIRED | CFG_F_TEMPLATE | CFG_F_RELOAD,
+	  .doc = "the Location header, a template" },
+};
+#undef RD
+static const struct cfg_section redirect_section = SECTION(redirect_keys, -1);
+
+#define HO struct mg_cfg_header_op
+static const struct cfg_key header_op_keys[] = {
+	{ STR("name", HO, name), .flags = CFG_F_REQUIRED | CFG_F_TOKEN | CFG_F_RELOAD,
+	  .doc = "the header" },
+	{ STR("value", HO, value), .flags = CFG_F_REQUIRED | CFG_F_TEMPLATE | CFG_F_RELOAD,
+	  .doc = "its value, a template" },
+};
+#undef HO
+static const struct cfg_section header_op_section =
+	SECTION(header_op_keys, offsetof(struct mg_cfg_header_op, line));
+
+#define HS struct mg_cfg_header_ops
+static const struct cfg_key header_ops_keys[] = {
+	{ KEY("add", CFG_LIST, HS, add), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_HEADER_OPS, .size = sizeof(struct mg_cfg_header_op),
+	  .count_off = offsetof(HS, n_add), .sub = &header_op_section,
+	  .doc = "headers added, beside any of the same name" },
+	{ KEY("set", CFG_LIST, HS, set), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_HEADER_OPS, .size = sizeof(struct mg_cfg_header_op),
+	  .count_off = offsetof(HS, n_set), .sub = &header_op_section,
+	  .doc = "headers set, replacing any of the same name" },
+	{ KEY("remove", CFG_STRS, HS, remove), .flags = CFG_F_TOKEN | CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_HEADER_OPS, .size = FSIZE(HS, remove[0]),
+	  .count_off = offsetof(HS, n_remove), .doc = "headers removed" },
+};
+#undef HS
+static const struct cfg_section header_ops_section = SECTION(header_ops_keys, -1);
+
+static const struct cfg_key route_keys[] = {
+	{ STR("name", RO, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the route's name, for logs, statistics and %{route}" },
+	{ KEY("listeners", CFG_STRS, RO, listeners), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_ROUTE_LISTENERS, .size = FSIZE(RO, listeners[0]),
+	  .count_off = offsetof(RO, n_listeners),
+	  .doc = "http listeners it serves; none = all of them" },
+	{ .name = "match", .type = CFG_GROUP, .off = 0, .flags = CFG_F_RELOAD,
+	  .sub = &match_section, .doc = "the conditions; none = every request" },
+	{ STR("cluster", RO, cluster_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "action: proxy to this cluster" },
+	{ KEY("split", CFG_LIST, RO, splits), .flags = CFG_F_RELOAD, .min = 1,
+	  .max = MG_MAX_SPLITS, .size = sizeof(struct mg_cfg_split),
+	  .count_off = offsetof(RO, n_splits), .sub = &split_section,
+	  .doc = "action: proxy to clusters by weight" },
+	{ KEY("direct_response", CFG_GROUP, RO, direct), .flags = CFG_F_RELOAD,
+	  .sub = &direct_section, .doc = "action: answer here" },
+	{ KEY("redirect", CFG_GROUP, RO, redirect), .flags = CFG_F_RELOAD,
+	  .sub = &redirect_section, .doc = "action: answer with a redirect" },
+	{ STR("prefix_rewrite", RO, prefix_rewrite), .flags = CFG_F_PATH | CFG_F_RELOAD,
+	  .doc = "path_type prefix: replaces the matched prefix" },
+	{ STR("path_rewrite", RO, path_rewrite), .flags = CFG_F_PATH | CFG_F_RELOAD,
+	  .doc = "replaces the whole path, keeping the query" },
+	{ STR("host_rewrite", RO, host_rewrite),
+	  .flags = CFG_F_HOST | CFG_F_HOSTPORT | CFG_F_RELOAD,
+	  .doc = "replaces the Host header" },
+	{ KEY("request_headers", CFG_GROUP, RO, request_headers), .flags = CFG_F_RELOAD,
+	  .sub = &header_ops_section, .doc = "changes to the request's headers" },
+	{ KEY("response_headers", CFG_GROUP, RO, response_headers), .flags = CFG_F_RELOAD,
+	  .sub = &header_ops_section, .doc = "changes to the response's headers" },
+	{ KEY("max_body_size", CFG_U64, RO, max_body_size), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 1099511627776LL, .def = "0",
+	  .doc = "largest request body, bytes; 0 = the listener's" },
+	{ KEY("timeout_ms", CFG_U32, RO, timeout_ms), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 3600000, .def = "0",
+	  .doc = "the whole request, all attempts; 0 = the cluster's" },
+};
+#undef RO
+static const struct cfg_section route_section =
+	SECTION(route_keys, offsetof(struct mg_cfg_route, line));
+
 #define MC struct mg_config
 static const struct cfg_key root_keys[] = {
 	{ KEY("dataplane", CFG_GROUP, MC, dataplane), .sub = &dataplane_section,
@@ -326,6 +675,10 @@ static const struct cfg_key root_keys[] = {
 	  .max = MG_MAX_CLUSTERS, .size = sizeof(struct mg_cfg_cluster),
 	  .count_off = offsetof(MC, n_clusters), .sub = &cluster_section,
 	  .doc = "groups of endpoints and how to balance over them" },
+	{ KEY("routes", CFG_LIST, MC, routes), .flags = CFG_F_ALLOC | CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_ROUTES, .size = sizeof(struct mg_cfg_route),
+	  .count_off = offsetof(MC, n_routes), .sub = &route_section,
+	  .doc = "mode http: which requests go where, first match wins" },
 	{ KEY("logging", CFG_GROUP, MC, logging), .flags = CFG_F_RELOAD, .sub = &logging_section,
 	  .doc = "log level, destination and periodic statistics" },
 	{ KEY("impairment", CFG_LIST, MC, impairments), .flags = CFG_F_RELOAD,
@@ -342,10 +695,26 @@ FITS(dataplane_keys);
 FITS(port_keys);
 FITS(neighbour_keys);
 FITS(timeout_keys);
+FITS(tcp_keys);
+FITS(http_keys);
 FITS(listener_keys);
 FITS(endpoint_keys);
 FITS(health_keys);
+FITS(outlier_keys);
+FITS(breaker_keys);
+FITS(upstream_timeout_keys);
+FITS(retry_keys);
+FITS(pool_keys);
 FITS(cluster_keys);
+FITS(header_match_keys);
+FITS(query_match_keys);
+FITS(match_keys);
+FITS(split_keys);
+FITS(direct_keys);
+FITS(redirect_keys);
+FITS(header_op_keys);
+FITS(header_ops_keys);
+FITS(route_keys);
 FITS(logging_keys);
 FITS(impairment_keys);
 FITS(root_keys);
@@ -368,6 +737,32 @@ cfg_enum_choices(const struct cfg_enum *e, char *buf, size_t len)
 			return;
 		pos += (size_t)w;
 	}
+}
+
+static const char *
+string_kind(unsigned flags)
+{
+	return flags & CFG_F_NAME ? "name" :
+		flags & CFG_F_CPUS ? "CPU list" :
+		flags & CFG_F_DEVICE ? "device" :
+		flags & CFG_F_TOKEN ? "HTTP token" :
+		flags & CFG_F_HOSTPORT ? "host or host:port" :
+		flags & CFG_F_WILDCARD ? "host name or \"*.domain\"" :
+		flags & CFG_F_HOST ? "host name" :
+		flags & CFG_F_PATH ? "path" :
+		flags & CFG_F_TARGET ? "path with an optional ?query" :
+		flags & CFG_F_TEMPLATE ? "template" :
+		flags & CFG_F_TEXT ? "text" :
+		flags & CFG_F_STATUSES ? "status list" :
+		flags & CFG_F_QUERY ? "query parameter name" : "string";
+}
+
+static const char *
+strings_kind(unsigned flags)
+{
+	return flags & CFG_F_NAME ? "names" :
+		flags & CFG_F_TOKEN ? "HTTP tokens" :
+		flags & CFG_F_WILDCARD ? "host names or \"*.domain\"" : "strings";
 }
 
 void
@@ -397,10 +792,7 @@ cfg_key_summary(const struct cfg_key *k, char *buf, size_t len)
 		if (k->enums != NULL)
 			cfg_enum_choices(k->enums, what, sizeof(what));
 		else
-			snprintf(what, sizeof(what), "%s",
-				 k->flags & CFG_F_NAME ? "name" :
-				 k->flags & CFG_F_CPUS ? "CPU list" :
-				 k->flags & CFG_F_DEVICE ? "device" : "string");
+			snprintf(what, sizeof(what), "%s", string_kind(k->flags));
 		break;
 	case CFG_IP:
 		snprintf(what, sizeof(what), "%s", k->flags & CFG_F_IP4 ? "IPv4 address" :
@@ -415,7 +807,7 @@ cfg_key_summary(const struct cfg_key *k, char *buf, size_t len)
 	case CFG_LIST:
 		kind = k->type == CFG_IPS ? "IP addresses" :
 			k->type == CFG_PREFIXES ? "\"ADDR/LEN\"" :
-			k->type == CFG_STRS ? "strings" : "groups";
+			k->type == CFG_STRS ? strings_kind(k->flags) : "groups";
 		snprintf(what, sizeof(what), "list of %s, %" PRId64 "..%" PRId64
 			 " entries", kind, k->min, k->max);
 		break;

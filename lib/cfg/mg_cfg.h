@@ -271,6 +271,33 @@ enum mg_value_match {
 	MG_VALUE_REGEX,			/* whole value */
 };
 
+/*
+ * The variables of templates (header values, redirect locations): "%{name}"
+ * is replaced by the value, "%%" is one '%', and any other '%' stands for
+ * itself. A variable without a value (no endpoint chosen yet) becomes "";
+ * a redirect location may not use cluster or upstream_address.
+ * X(name, what it is)
+ */
+#define MG_HTTP_VARS(X)							\
+	X(client_address, "the client's IP address")			\
+	X(client_port, "the client's TCP port")				\
+	X(request_id, "the request id, received or generated")		\
+	X(route, "the name of the route")				\
+	X(cluster, "the cluster the request goes to")			\
+	X(host, "the request's host, lowercased, without a port")	\
+	X(path, "the request's path, without the query")		\
+	X(method, "the request's method")				\
+	X(scheme, "\"http\"")						\
+	X(listener, "the name of the listener")				\
+	X(upstream_address, "the endpoint, ADDR:PORT or [ADDR]:PORT")
+
+enum mg_http_var {
+#define MG_HTTP_VAR_ENUM_(n, d) MG_HTTP_VAR_##n,
+	MG_HTTP_VARS(MG_HTTP_VAR_ENUM_)
+#undef MG_HTTP_VAR_ENUM_
+	MG_HTTP_VAR_MAX
+};
+
 /* A condition on a request header or query parameter. */
 struct mg_cfg_kv_match {
 	char name[MG_HDR_NAME_MAX];
@@ -282,7 +309,7 @@ struct mg_cfg_kv_match {
 
 struct mg_cfg_header_op {
 	char name[MG_HDR_NAME_MAX];
-	char value[MG_HDR_VALUE_MAX];	/* text with %{variable} */
+	char value[MG_HDR_VALUE_MAX];	/* a template, see MG_HTTP_VARS */
 	int line;
 };
 
@@ -312,11 +339,26 @@ struct mg_cfg_redirect {
 	char location[MG_URI_MAX];	/* text with %{variable} */
 };
 
+/*
+ * A route of the http listeners. Routes are tried in file order and the
+ * first whose conditions all hold serves the request. Hosts and header
+ * names compare case-insensitively (hosts are stored lowercased, without a
+ * port); paths, methods, query names and values byte for byte, query
+ * parameters as they appear in the request (not percent-decoded). Regular expressions are Hyperscan
+ * syntax and match the whole path or value: the loader compiles each alone
+ * and as "\A(?:RE)\z", with HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY in
+ * HS_MODE_BLOCK. path_type is MG_PATH_ANY exactly when there is no path.
+ * Only routes with a cluster or splits have rewrites, request_headers or
+ * timeout_ms; header changes never touch Connection, Content-Length,
+ * Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade,
+ * nor (on requests) Host.
+ */
 struct mg_cfg_route {
 	char name[MG_NAME_MAX];
 	uint32_t n_listeners;		/* 0 = every http listener */
 	char listeners[MG_MAX_ROUTE_LISTENERS][MG_NAME_MAX];
-	uint64_t listener_mask;		/* resolved: bit i = listeners[i] */
+	uint64_t listener_mask;		/* resolved: bit i = mg_config.listeners[i];
+					 * with no listeners, every http one */
 
 	/* match: all conditions present must hold */
 	uint32_t n_hosts;		/* exact names or "*.suffix"; 0 = any */
@@ -405,6 +447,15 @@ void mg_config_free(struct mg_config *cfg);
 int mg_config_port_index(const struct mg_config *cfg, const char *name);
 int mg_config_cluster_index(const struct mg_config *cfg, const char *name);
 int mg_config_listener_index(const struct mg_config *cfg, const char *name);
+
+/**
+ * The template variable NAME of LEN bytes (without "%{" and "}").
+ * @return an enum mg_http_var, or -1 when there is no such variable.
+ */
+int mg_config_http_var(const char *name, size_t len);
+
+/** The name of an enum mg_http_var; NULL when out of range. */
+const char *mg_config_http_var_name(int var);
 
 /**
  * Call @p fn with the path of every key of the schema, parents before their

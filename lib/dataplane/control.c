@@ -68,6 +68,19 @@ health_send(uint32_t target, uint32_t probe_id, void *arg)
 {
 	struct mg_dataplane *dp = arg;
 	const struct mg_rt_endpoint *ep = &dp->endpoints[dp->health_endpoint[target]];
+
+	if (dp->cfg->clusters[ep->cluster].health.type == MG_HEALTH_HTTP) {
+		/* HTTP probes need a TCP connection: worker 0's stack runs them */
+		const struct mg_rt_cluster *c = &dp->clusters[ep->cluster];
+		struct mg_probe_req rq = {
+			.target = target, .probe_id = probe_id,
+			.cluster = ep->cluster,
+			.endpoint = dp->health_endpoint[target] - c->first_endpoint,
+		};
+
+		return rte_ring_sp_enqueue_elem(dp->workers[0]->probe_req, &rq,
+						sizeof(rq)) == 0 ? 0 : -ENOBUFS;
+	}
 	uint16_t out = dp->clusters[ep->cluster].out_port;
 	struct mg_dp_port *port = &dp->ports[out];
 	const struct mg_ip *src = iface_source(&port->iface, ep->addr.family);
@@ -108,8 +121,15 @@ mg_control_rebuild_cluster(struct mg_dataplane *dp, uint32_t cl)
 		eps[i].weight = cc->endpoints[i].weight;
 		healthy[i] = dp->endpoint_up[c->first_endpoint + i];
 	}
-	lb = mg_lb_create(mg_lb_find("maglev"), eps, c->n_endpoints,
-			  cc->maglev_table_size, (int)rte_socket_id());
+	static const char *const algo[] = {
+		[MG_LB_MAGLEV] = "maglev", [MG_LB_ROUND_ROBIN] = "round_robin",
+		[MG_LB_LEAST_REQUEST] = "least_request",
+		[MG_LB_RING_HASH] = "ring_hash", [MG_LB_RANDOM] = "random",
+	};
+	lb = mg_lb_create(mg_lb_find(algo[cc->lb]), eps, c->n_endpoints,
+			  cc->lb == MG_LB_RING_HASH ? cc->ring_size
+						    : cc->maglev_table_size,
+			  (int)rte_socket_id());
 	if (lb == NULL)
 		return -rte_errno;
 	if (mg_lb_set_healthy(lb, healthy) != 0) {
@@ -241,6 +261,52 @@ announce(struct mg_dataplane *dp, uint64_t now)
 	}
 }
 
+/* Access-log records from the workers, as JSON lines. Formatting and
+ * writing happen here so that a worker never waits for the disk. */
+static void
+access_log_drain(struct mg_dataplane *dp)
+{
+	const char *path = dp->cfg->logging.access_log;
+	struct mg_access_record r[32];
+	char line[2048];
+
+	if (atomic_exchange(&dp->reopen_logs, false) && dp->access_log != NULL) {
+		fclose(dp->access_log);
+		dp->access_log = NULL;
+	}
+	if (dp->access_log == NULL && path[0] != '\0') {
+		dp->access_log = fopen(path, "a");
+		if (dp->access_log == NULL) {
+			dp->access_log_errors++;
+			return;
+		}
+		setvbuf(dp->access_log, NULL, _IOFBF, 1 << 16);
+	}
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		struct rte_ring *ring = dp->workers[i]->access_log;
+		unsigned n;
+
+		if (ring == NULL)
+			continue;
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(ring, r, sizeof(r[0]),
+							   RTE_DIM(r), NULL);
+			for (unsigned k = 0; k < n && dp->access_log != NULL; k++) {
+				int len = mg_access_record_json(&r[k], line,
+							sizeof(line), dp->cfg);
+
+				if (len > 0 && (size_t)len < sizeof(line) &&
+				    fwrite(line, 1, (size_t)len, dp->access_log) == (size_t)len)
+					dp->access_log_lines++;
+				else
+					dp->access_log_errors++;
+			}
+		} while (n == RTE_DIM(r));
+	}
+	if (dp->access_log != NULL)
+		fflush(dp->access_log);
+}
+
 static void
 log_line(const char *line, void *arg)
 {
@@ -272,6 +338,8 @@ mg_control_loop(struct mg_dataplane *dp)
 			health_changed(dp);
 		if (dp->n_lb_retired > 0)
 			reclaim(dp);
+		if (dp->routes != NULL)
+			access_log_drain(dp);
 		if (stats_us > 0 && now >= next_stats) {
 			mg_stats_lines(dp, log_line, NULL);
 			next_stats = now + stats_us;

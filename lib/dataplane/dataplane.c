@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -97,12 +98,24 @@ tables_build(struct mg_dataplane *dp, char *err, size_t err_len)
 		l->vip = cl->address;
 		l->listen_port = cl->listen_port;
 		l->proto = cl->mode == MG_MODE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-		l->terminate = cl->mode == MG_MODE_SERVICE;
+		l->terminate = cl->mode == MG_MODE_SERVICE ||
+			       cl->mode == MG_MODE_HTTP;
 		l->id = (uint16_t)i;
 		l->in_port = (uint16_t)cl->port_idx;
 		l->cluster = cl->cluster_idx;
 	}
 	dp->n_listeners = cfg->n_listeners;
+
+	for (uint32_t i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].mode == MG_MODE_HTTP && dp->routes == NULL) {
+			char rerr[256];
+
+			dp->routes = mg_route_table_create(cfg, rerr, sizeof(rerr));
+			if (dp->routes == NULL) {
+				snprintf(err, err_len, "routes: %s", rerr);
+				return -EINVAL;
+			}
+		}
 	return 0;
 }
 
@@ -272,6 +285,13 @@ mg_dataplane_create(const struct mg_config *cfg, char *err, size_t err_len)
 	}
 	dp->cfg = cfg;
 	dp->start_us = mg_clock_now_us();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		dp->wall_offset_us = (int64_t)ts.tv_sec * 1000000 +
+			ts.tv_nsec / 1000 - (int64_t)dp->start_us;
+	}
 	dp->pool = rte_pktmbuf_pool_create("mg_mbufs", cfg->dataplane.mbufs,
 			cfg->dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 			(int)rte_socket_id());
@@ -337,6 +357,12 @@ mg_dataplane_stop(struct mg_dataplane *dp)
 }
 
 void
+mg_dataplane_reopen_logs(struct mg_dataplane *dp)
+{
+	atomic_store(&dp->reopen_logs, true);
+}
+
+void
 mg_dataplane_stats(const struct mg_dataplane *dp, mg_dataplane_line_fn emit,
 		   void *arg)
 {
@@ -389,6 +415,9 @@ mg_dataplane_free(struct mg_dataplane *dp)
 	for (uint32_t cl = 0; cl < dp->n_clusters; cl++)
 		mg_lb_free(atomic_load(&dp->clusters[cl].lb));
 	mg_health_free(dp->health);
+	mg_route_table_free(dp->routes);
+	if (dp->access_log != NULL && dp->access_log != stderr)
+		fclose(dp->access_log);
 	mg_ports_close(dp);
 	rte_free(dp->endpoints);
 	rte_free(dp->endpoint_up);

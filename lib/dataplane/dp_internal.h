@@ -30,6 +30,8 @@
 #include "mg_lb.h"
 #include "mg_neigh.h"
 #include "mg_net.h"
+#include "mg_proxy.h"
+#include "mg_route.h"
 #include "mg_service.h"
 #include "mg_tcp.h"
 
@@ -65,6 +67,12 @@ enum mg_ctl_msg_kind {
 	MG_CTL_NEIGH_LEARN,	/* ip/mac seen on port */
 	MG_CTL_NEIGH_MISS,	/* a worker needed ip on port and had no MAC */
 	MG_CTL_HEALTH_REPLY,	/* a probe was answered */
+};
+
+/* Main lcore -> worker 0: start an HTTP health probe. */
+struct mg_probe_req {
+	uint32_t target, probe_id;
+	uint32_t cluster, endpoint;	/* endpoint: index in the cluster */
 };
 
 struct mg_ctl_msg {
@@ -138,6 +146,9 @@ struct mg_worker {
 	uint64_t *endpoint_flows;	/* [endpoint] new flows */
 	struct mg_tcp_stack *tcp;	/* terminated connections, or NULL */
 	struct mg_service *service[MG_MAX_LISTENERS];
+	struct mg_proxy *proxy;		/* HTTP listeners and probes, or NULL */
+	struct rte_ring *access_log;	/* struct mg_access_record -> main */
+	struct rte_ring *probe_req;	/* struct mg_probe_req <- main */
 } __rte_cache_aligned;
 
 struct mg_dp_port {
@@ -179,6 +190,12 @@ struct mg_dataplane {
 		struct mg_lb *lb;
 		uint64_t token;
 	} lb_retired[256];
+
+	struct mg_route_table *routes;	/* NULL without HTTP listeners */
+	FILE *access_log;		/* main lcore only */
+	_Atomic bool reopen_logs;	/* set from a signal handler */
+	uint64_t access_log_lines, access_log_errors;
+	int64_t wall_offset_us;		/* wall clock - mg_clock_now_us() */
 
 	uint64_t start_us;
 	uint64_t lb_rebuilds;
@@ -230,10 +247,12 @@ void mg_control_loop(struct mg_dataplane *dp);
 int mg_control_rebuild_cluster(struct mg_dataplane *dp, uint32_t cluster);
 void mg_control_release(struct mg_dataplane *dp);
 
-/* dp_tcp.c: the TCP stack and built-in services of a worker. */
+/* dp_tcp.c: the TCP stack, built-in services and HTTP proxy of a worker. */
 int mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
 		   size_t err_len);
 void mg_dp_tcp_free(struct mg_worker *w);
+/* Whether this configuration terminates TCP (services, HTTP, probes). */
+bool mg_dp_needs_tcp(const struct mg_config *cfg);
 
 /* port.c */
 int mg_ports_setup(struct mg_dataplane *dp, char *err, size_t err_len);

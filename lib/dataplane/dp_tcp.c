@@ -78,22 +78,122 @@ tcp_xmit(void *ctx, struct rte_mbuf *m, uint8_t family)
 	return 0;
 }
 
-static void
-conn_params(const struct mg_cfg_tcp *t, struct mg_tcp_conn_params *cp)
+/* Listen on a listener's VIP:port for @p event / @p user. */
+static int
+listen_on(struct mg_worker *w, const struct mg_cfg_listener *cl,
+	  mg_tcp_event_fn event, void *user, char *err, size_t err_len)
 {
-	memset(cp, 0, sizeof(*cp));
-	cp->rcv_buf = t->rcv_buf;
-	cp->snd_buf = t->snd_buf;
-	cp->mss = t->mss;
-	cp->nodelay = t->nodelay;
-	cp->timestamps = t->timestamps;
-	cp->sack = t->sack;
-	cp->window_scaling = t->window_scaling;
-	cp->cc = t->cc;
-	cp->delack_us = t->delack_us;
-	cp->keepalive_idle_s = t->keepalive_idle_s;
-	cp->keepalive_intvl_s = t->keepalive_intvl_s;
-	cp->keepalive_probes = t->keepalive_probes;
+	struct mg_tcp_listen_params lp;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.addr = cl->address;
+	lp.port = cl->listen_port;
+	lp.syn_backlog = cl->tcp.syn_backlog;
+	lp.syncookie_threshold = cl->tcp.syncookie_threshold;
+	mg_proxy_conn_params(&cl->tcp, &lp.conn);
+	/* The proxy queues a response head and its body in separate sends:
+	 * with Nagle the body would wait for the client's delayed ACK of the
+	 * head (40 ms). */
+	if (cl->mode == MG_MODE_HTTP)
+		lp.conn.nodelay = true;
+	lp.event = event;
+	lp.user = user;
+	if (mg_tcp_listen(w->tcp, &lp) == NULL) {
+		snprintf(err, err_len, "listener %s: cannot listen: %s",
+			 cl->name, rte_strerror(rte_errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool
+mg_dp_needs_tcp(const struct mg_config *cfg)
+{
+	for (uint32_t l = 0; l < cfg->n_listeners; l++)
+		if (cfg->listeners[l].mode == MG_MODE_SERVICE ||
+		    cfg->listeners[l].mode == MG_MODE_HTTP)
+			return true;
+	for (uint32_t c = 0; c < cfg->n_clusters; c++)
+		if (cfg->clusters[c].health.type == MG_HEALTH_HTTP)
+			return true;
+	return false;
+}
+
+/* --- the proxy's view of the data plane --- */
+
+static const struct mg_lb *
+proxy_cluster_lb(void *ctx, uint32_t cluster)
+{
+	struct mg_worker *w = ctx;
+
+	return atomic_load_explicit(&w->dp->clusters[cluster].lb,
+				    memory_order_acquire);
+}
+
+static bool
+proxy_access_log(void *ctx, const struct mg_access_record *r)
+{
+	struct mg_worker *w = ctx;
+
+	return rte_ring_sp_enqueue_elem(w->access_log, (void *)(uintptr_t)r,
+					sizeof(*r)) == 0;
+}
+
+static void
+proxy_probe_done(void *ctx, uint32_t target, uint32_t probe_id, bool up)
+{
+	struct mg_worker *w = ctx;
+	struct mg_ctl_msg msg = {
+		.kind = MG_CTL_HEALTH_REPLY, .up = up, .target = target,
+		.probe_id = probe_id,
+	};
+
+	mg_dp_to_main(w, &msg);
+}
+
+static int
+proxy_init(struct mg_dataplane *dp, struct mg_worker *w, int socket,
+	   char *err, size_t err_len)
+{
+	const struct mg_config *cfg = dp->cfg;
+	struct mg_proxy_params pp;
+	char name[RTE_RING_NAMESIZE];
+	uint32_t ring = cfg->logging.access_log_ring;
+
+	snprintf(name, sizeof(name), "mg_alog_%u", w->index);
+	w->access_log = rte_ring_create_elem(name, sizeof(struct mg_access_record),
+			rte_align32pow2(ring ? ring : 4096), socket,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "mg_probe_%u", w->index);
+	w->probe_req = rte_ring_create_elem(name, sizeof(struct mg_probe_req),
+			1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->access_log == NULL || w->probe_req == NULL) {
+		snprintf(err, err_len, "worker %u: no memory for the proxy's rings",
+			 w->index);
+		return -ENOMEM;
+	}
+	memset(&pp, 0, sizeof(pp));
+	pp.cfg = cfg;
+	pp.routes = dp->routes;
+	pp.tcp = w->tcp;
+	pp.worker_index = w->index;
+	pp.n_workers = dp->n_workers;
+	pp.max_sessions = cfg->dataplane.tcp_max_conns;
+	pp.max_upstreams = cfg->dataplane.tcp_max_conns;
+	pp.socket = socket;
+	pp.seed = rte_rdtsc() ^ ((uint64_t)(w->index + 1) << 48);
+	pp.cluster_lb = proxy_cluster_lb;
+	pp.access_log = proxy_access_log;
+	pp.probe_done = proxy_probe_done;
+	pp.ctx = w;
+	pp.wall_offset_us = dp->wall_offset_us;
+	w->proxy = mg_proxy_create(&pp);
+	if (w->proxy == NULL) {
+		snprintf(err, err_len, "worker %u: cannot create the HTTP proxy: %s",
+			 w->index, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int
@@ -104,11 +204,8 @@ mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
 	const struct mg_cfg_dataplane *d = &cfg->dataplane;
 	struct mg_tcp_stack_params sp;
 	uint16_t mtu = 1500;
-	bool any = false;
 
-	for (uint32_t l = 0; l < cfg->n_listeners; l++)
-		any |= cfg->listeners[l].mode == MG_MODE_SERVICE;
-	if (!any)
+	if (!mg_dp_needs_tcp(cfg))
 		return 0;
 	for (uint32_t p = 0; p < cfg->n_ports; p++)
 		if (cfg->ports[p].mtu != 0 && cfg->ports[p].mtu < mtu)
@@ -137,11 +234,21 @@ mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
 		return -rte_errno;
 	}
 
+	if (proxy_init(dp, w, sp.socket, err, err_len) != 0)
+		return -ENOMEM;
+
 	for (uint32_t l = 0; l < cfg->n_listeners; l++) {
 		const struct mg_cfg_listener *cl = &cfg->listeners[l];
 		struct mg_service_params svp;
-		struct mg_tcp_listen_params lp;
+		int rc;
 
+		if (cl->mode == MG_MODE_HTTP) {
+			rc = listen_on(w, cl, mg_proxy_event,
+				       mg_proxy_listener_user(w->proxy, l), err, err_len);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
 		if (cl->mode != MG_MODE_SERVICE)
 			continue;
 		memset(&svp, 0, sizeof(svp));
@@ -160,20 +267,9 @@ mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
 				 cl->name, cl->service);
 			return -ENOMEM;
 		}
-
-		memset(&lp, 0, sizeof(lp));
-		lp.addr = cl->address;
-		lp.port = cl->listen_port;
-		lp.syn_backlog = cl->tcp.syn_backlog;
-		lp.syncookie_threshold = cl->tcp.syncookie_threshold;
-		conn_params(&cl->tcp, &lp.conn);
-		lp.event = mg_service_event;
-		lp.user = w->service[l];
-		if (mg_tcp_listen(w->tcp, &lp) == NULL) {
-			snprintf(err, err_len, "listener %s: cannot listen: %s",
-				 cl->name, rte_strerror(rte_errno));
-			return -EINVAL;
-		}
+		rc = listen_on(w, cl, mg_service_event, w->service[l], err, err_len);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -183,6 +279,11 @@ mg_dp_tcp_free(struct mg_worker *w)
 {
 	mg_tcp_stack_free(w->tcp);
 	w->tcp = NULL;
+	mg_proxy_free(w->proxy);
+	w->proxy = NULL;
+	rte_ring_free(w->access_log);
+	rte_ring_free(w->probe_req);
+	w->access_log = w->probe_req = NULL;
 	for (uint32_t l = 0; l < MG_MAX_LISTENERS; l++) {
 		mg_service_free(w->service[l]);
 		w->service[l] = NULL;

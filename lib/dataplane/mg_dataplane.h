@@ -67,6 +67,9 @@ int mg_dataplane_run(struct mg_dataplane *dp);
 /** Ask the data plane to stop; safe to call from a signal handler. */
 void mg_dataplane_stop(struct mg_dataplane *dp);
 
+/** Reopen the access log (after rotation); safe from a signal handler. */
+void mg_dataplane_reopen_logs(struct mg_dataplane *dp);
+
 /** Receives one line of text (no newline) from mg_dataplane_stats(). */
 typedef void (*mg_dataplane_line_fn)(const char *line, void *arg);
 

@@ -328,7 +328,7 @@ tel_services(const char *cmd, const char *params, struct rte_tel_data *d)
 		struct mg_service_stats sum = { 0 };
 		struct rte_tel_data *c;
 
-		if (!dp->listeners[l].terminate)
+		if (dp->cfg->listeners[l].mode != MG_MODE_SERVICE)
 			continue;
 		for (uint32_t i = 0; i < dp->n_workers; i++) {
 			struct mg_service_stats st;
@@ -358,6 +358,177 @@ tel_services(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "bad_requests", sum.bad_requests);
 		rte_tel_data_add_dict_container(d, tel_key(k, sizeof(k), "",
 						dp->cfg->listeners[l].name), c, 0);
+	}
+	return 0;
+}
+
+/* The HTTP proxy, all workers together. */
+static int
+tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	struct mg_proxy_stats sum = { 0 };
+	struct rte_tel_data *e;
+	char k[64];
+
+	if (dp == NULL)
+		return -ENODEV;
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		struct mg_proxy_stats st;
+		const uint64_t *a = (const uint64_t *)&st;
+		uint64_t *b = (uint64_t *)&sum;
+
+		if (dp->workers[i]->proxy == NULL)
+			continue;
+		mg_proxy_stats_get(dp->workers[i]->proxy, &st);
+		/* all counters are uint64_t: add them field by field */
+		for (size_t f = 0; f < sizeof(st) / sizeof(uint64_t); f++)
+			b[f] += a[f];
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "sessions", sum.sessions);
+	rte_tel_data_add_dict_u64(d, "sessions_refused", sum.sessions_refused);
+	rte_tel_data_add_dict_u64(d, "requests", sum.requests);
+	rte_tel_data_add_dict_u64(d, "responses", sum.responses);
+	for (unsigned c = 1; c <= 5; c++) {
+		snprintf(k, sizeof(k), "status_%ux", c);
+		rte_tel_data_add_dict_u64(d, k, sum.by_class[c]);
+	}
+	rte_tel_data_add_dict_u64(d, "no_response", sum.by_class[0]);
+	rte_tel_data_add_dict_u64(d, "local_responses", sum.local_responses);
+	rte_tel_data_add_dict_u64(d, "upgrades", sum.upgrades);
+	rte_tel_data_add_dict_u64(d, "bytes_in", sum.bytes_in);
+	rte_tel_data_add_dict_u64(d, "bytes_out", sum.bytes_out);
+	rte_tel_data_add_dict_u64(d, "access_log_records", sum.log_records);
+	rte_tel_data_add_dict_u64(d, "access_log_dropped", sum.log_dropped);
+	rte_tel_data_add_dict_u64(d, "access_log_written", dp->access_log_lines);
+	rte_tel_data_add_dict_u64(d, "access_log_errors", dp->access_log_errors);
+	rte_tel_data_add_dict_u64(d, "health_probes", sum.probes);
+	rte_tel_data_add_dict_u64(d, "health_probe_failures", sum.probe_failures);
+	e = rte_tel_data_alloc();
+	if (e == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(e);
+	for (unsigned r = 0; r < MG_PROXY_E_MAX; r++)
+		rte_tel_data_add_dict_u64(e, tel_key(k, sizeof(k), "",
+					  mg_proxy_error_names[r]), sum.errors[r]);
+	rte_tel_data_add_dict_container(d, "errors", e, 0);
+	return 0;
+}
+
+/* Per route: requests by status class and latency quantiles (us). */
+static int
+tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	char k[64];
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t r = 0; r < dp->cfg->n_routes && r < 256; r++) {
+		struct mg_proxy_route_stats sum = { 0 };
+		struct rte_tel_data *c;
+
+		for (uint32_t i = 0; i < dp->n_workers; i++) {
+			const struct mg_proxy_route_stats *st;
+
+			if (dp->workers[i]->proxy == NULL)
+				continue;
+			st = mg_proxy_route_stats(dp->workers[i]->proxy, r);
+			if (st == NULL)
+				continue;
+			sum.requests += st->requests;
+			for (unsigned b = 0; b < 6; b++)
+				sum.by_class[b] += st->by_class[b];
+			for (unsigned b = 0; b < MG_PROXY_HIST_BUCKETS; b++) {
+				sum.edge_us[b] += st->edge_us[b];
+				sum.upstream_us[b] += st->upstream_us[b];
+			}
+		}
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "requests", sum.requests);
+		for (unsigned b = 1; b <= 5; b++) {
+			snprintf(k, sizeof(k), "status_%ux", b);
+			rte_tel_data_add_dict_u64(c, k, sum.by_class[b]);
+		}
+		rte_tel_data_add_dict_u64(c, "edge_p50_us",
+				mg_proxy_hist_quantile(sum.edge_us, 0.5));
+		rte_tel_data_add_dict_u64(c, "edge_p99_us",
+				mg_proxy_hist_quantile(sum.edge_us, 0.99));
+		rte_tel_data_add_dict_u64(c, "upstream_p50_us",
+				mg_proxy_hist_quantile(sum.upstream_us, 0.5));
+		rte_tel_data_add_dict_u64(c, "upstream_p99_us",
+				mg_proxy_hist_quantile(sum.upstream_us, 0.99));
+		rte_tel_data_add_dict_container(d, tel_key(k, sizeof(k), "",
+					dp->cfg->routes[r].name), c, 0);
+	}
+	return 0;
+}
+
+/* Per cluster, the proxy's side: pools, breakers, retries, ejections. */
+static int
+tel_clusters(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	static const char *const breaker[4] = {
+		"breaker_connections", "breaker_pending", "breaker_requests",
+		"breaker_retries",
+	};
+	char k[64];
+
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (uint32_t cl = 0; cl < dp->n_clusters; cl++) {
+		struct mg_proxy_cluster_stats sum = { 0 };
+		struct rte_tel_data *c;
+		uint64_t ejected = 0;
+
+		for (uint32_t i = 0; i < dp->n_workers; i++) {
+			struct mg_proxy_cluster_stats st;
+			struct mg_proxy *px = dp->workers[i]->proxy;
+
+			if (px == NULL)
+				continue;
+			mg_proxy_cluster_stats(px, cl, &st);
+			sum.requests += st.requests;
+			sum.retries += st.retries;
+			sum.connects += st.connects;
+			sum.connect_failures += st.connect_failures;
+			sum.pool_reuses += st.pool_reuses;
+			sum.ejections += st.ejections;
+			for (unsigned b = 0; b < 4; b++)
+				sum.breaker_open[b] += st.breaker_open[b];
+			sum.active_requests += st.active_requests;
+			sum.pending += st.pending;
+			sum.connections += st.connections;
+			sum.idle += st.idle;
+			for (uint32_t e = 0; e < dp->clusters[cl].n_endpoints; e++)
+				ejected += mg_proxy_endpoint_ejected(px, cl, e);
+		}
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "requests", sum.requests);
+		rte_tel_data_add_dict_u64(c, "retries", sum.retries);
+		rte_tel_data_add_dict_u64(c, "connects", sum.connects);
+		rte_tel_data_add_dict_u64(c, "connect_failures", sum.connect_failures);
+		rte_tel_data_add_dict_u64(c, "pool_reuses", sum.pool_reuses);
+		rte_tel_data_add_dict_u64(c, "ejections", sum.ejections);
+		rte_tel_data_add_dict_u64(c, "ejected_now", ejected);
+		for (unsigned b = 0; b < 4; b++)
+			rte_tel_data_add_dict_u64(c, breaker[b], sum.breaker_open[b]);
+		rte_tel_data_add_dict_u64(c, "active_requests", sum.active_requests);
+		rte_tel_data_add_dict_u64(c, "pending", sum.pending);
+		rte_tel_data_add_dict_u64(c, "connections", sum.connections);
+		rte_tel_data_add_dict_u64(c, "idle", sum.idle);
+		rte_tel_data_add_dict_container(d, tel_key(k, sizeof(k), "",
+					dp->cfg->clusters[cl].name), c, 0);
 	}
 	return 0;
 }
@@ -401,6 +572,12 @@ mg_telemetry_register(struct mg_dataplane *dp)
 			"Drops by reason. No parameters.");
 	rc |= rte_telemetry_register_cmd("/meshgate/tcp", tel_tcp,
 			"TCP stack: connections by state, segments, errors. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/http", tel_http,
+			"HTTP proxy: requests, status classes, errors by reason");
+	rc |= rte_telemetry_register_cmd("/meshgate/routes", tel_routes,
+			"per route: requests by status class, edge and upstream latency");
+	rc |= rte_telemetry_register_cmd("/meshgate/clusters", tel_clusters,
+			"per cluster: pools, circuit breakers, retries, ejections");
 	rc |= rte_telemetry_register_cmd("/meshgate/services", tel_services,
 			"Built-in services: connections, bytes, requests. No parameters.");
 	return rc;

@@ -81,6 +81,18 @@ mg_worker_main(void *arg)
 		got += poll_rings(w, burst);
 		if (w->tcp != NULL)
 			mg_tcp_timers(w->tcp, w->now_us);
+		if (w->proxy != NULL) {
+			struct mg_probe_req pr[16];
+			unsigned np = rte_ring_sc_dequeue_burst_elem(w->probe_req,
+					pr, sizeof(pr[0]), RTE_DIM(pr), NULL);
+
+			/* a probe that cannot start fails at its timeout */
+			for (unsigned k = 0; k < np; k++)
+				mg_proxy_probe(w->proxy, pr[k].cluster,
+					       pr[k].endpoint, pr[k].target,
+					       pr[k].probe_id, w->now_us);
+			mg_proxy_timers(w->proxy, w->now_us);
+		}
 		mg_worker_tx_flush(w);
 		if (w->ct != NULL)
 			mg_ct_expire(w->ct, w->now_us, MG_EXPIRE_BUDGET);

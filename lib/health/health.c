@@ -139,6 +139,7 @@ check_target(const struct mg_health_target *t)
 	case MG_HEALTH_NONE:
 		return 0;
 	case MG_HEALTH_TCP:
+	case MG_HEALTH_HTTP:	/* probed by a worker's HTTP client */
 		break;
 	default:
 		return -EINVAL;

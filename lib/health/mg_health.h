@@ -3,7 +3,10 @@
 #define MG_HEALTH_H
 
 /*
- * Active health checks of L4 endpoints by TCP SYN probe.
+ * Active health checks of endpoints: by TCP SYN probe, built here, or by
+ * HTTP request (type http), which the main lcore hands to worker 0's
+ * HTTP proxy (lib/proxy); either way the scheduler and the up/down state
+ * machine below decide when to probe and what the results mean.
  *
  * Split across lcores like this:
  *  - the scheduler and the up/down state machine (mg_health_poll/report)

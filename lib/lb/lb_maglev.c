@@ -28,7 +28,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
-#include "mg_lb.h"
+#include "lb_internal.h"
 
 #define MAGLEV_MIN_TABLE 65537u
 #define MAGLEV_MAX_TABLE (1u << 24)	/* keeps slot arithmetic in 32 bits */
@@ -52,18 +52,6 @@ struct maglev {
 	uint16_t *base;
 	uint16_t *live;
 };
-
-static uint64_t
-maglev_mix(uint64_t x)
-{
-	/* splitmix64 finaliser: full avalanche for nearby keys */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 static bool
 is_prime(uint32_t m)
@@ -166,15 +154,9 @@ maglev_create(const struct mg_lb_endpoint *eps, uint32_t n,
 	size_t size;
 
 	if (m < MAGLEV_MIN_TABLE || m > MAGLEV_MAX_TABLE || !is_prime(m) ||
-	    n > MG_LB_MAX_ENDPOINTS) {
+	    lb_endpoints_check(eps, n) != 0) {
 		rte_errno = EINVAL;
 		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		if (eps[i].weight < 1 || eps[i].weight > MG_LB_WEIGHT_MAX) {
-			rte_errno = EINVAL;
-			return NULL;
-		}
 	}
 	size = maglev_size(n, m);
 	mg = rte_zmalloc_socket("mg_lb_maglev", size, RTE_CACHE_LINE_SIZE,
@@ -193,9 +175,9 @@ maglev_create(const struct mg_lb_endpoint *eps, uint32_t n,
 
 	for (i = 0; i < n; i++) {
 		mg->eps[i].weight = eps[i].weight;
-		mg->eps[i].skip = (uint32_t)(maglev_mix(eps[i].key ^
+		mg->eps[i].skip = (uint32_t)(lb_mix64(eps[i].key ^
 					MAGLEV_SEED_SKIP) % (m - 1)) + 1;
-		mg->scratch_cursor[i] = (uint32_t)(maglev_mix(eps[i].key ^
+		mg->scratch_cursor[i] = (uint32_t)(lb_mix64(eps[i].key ^
 					MAGLEV_SEED_OFFSET) % m);
 		mg->healthy[i] = true;
 	}
@@ -268,6 +250,36 @@ maglev_pick(const struct mg_lb *lb, uint64_t flow_hash)
 	return e == MG_LB_TABLE_NONE ? MG_LB_NONE : e;
 }
 
+/*
+ * An endpoint the request may not have hands its slot on to the next
+ * slot's owner: deterministic for the hash, and since neighbouring slots
+ * belong to random endpoints, its keys spread over the others by weight.
+ */
+static uint32_t
+maglev_pick_request(const struct mg_lb *lb, struct mg_lb_worker *w,
+		    uint64_t hash, const struct mg_lb_filter *f)
+{
+	const struct maglev *mg = (const struct maglev *)lb;
+	uint32_t s = mg_lb_slot(lb, hash), e, steps = 0;
+
+	if (lb->n_healthy == 0)
+		return MG_LB_NONE;
+	e = lb->table[s];
+	if (f == NULL)
+		return e;
+	if (!lb_filter_leaves_any(f, mg->healthy, lb->n_endpoints,
+				  lb->n_healthy))
+		return MG_LB_NONE;
+	while (lb_filtered(f, e)) {
+		if (++steps == lb->table_size)
+			return MG_LB_NONE;	/* a mask with a wrong count */
+		if (++s == lb->table_size)
+			s = 0;
+		e = lb->table[s];
+	}
+	return e;
+}
+
 static void
 maglev_free(struct mg_lb *lb)
 {
@@ -276,9 +288,11 @@ maglev_free(struct mg_lb *lb)
 
 const struct mg_lb_ops mg_lb_maglev_ops = {
 	.name = "maglev",
+	.hashing = true,
 	.create = maglev_create,
 	.clone = maglev_clone,
 	.set_healthy = maglev_set_healthy,
 	.pick = maglev_pick,
+	.pick_request = maglev_pick_request,
 	.free = maglev_free,
 };

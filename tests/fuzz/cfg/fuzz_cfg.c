@@ -56,12 +56,40 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((cfg == NULL) == (n == 0))
 		abort();
 	if (cfg != NULL) {
-		for (uint32_t i = 0; i < cfg->n_listeners; i++)
-			if (cfg->listeners[i].port_idx >= cfg->n_ports ||
-			    cfg->listeners[i].cluster_idx >= cfg->n_clusters ||
-			    mg_config_cluster_index(cfg, cfg->listeners[i].cluster_name) !=
-			    (int)cfg->listeners[i].cluster_idx)
+		uint64_t http = 0;
+
+		for (uint32_t i = 0; i < cfg->n_listeners; i++) {
+			const struct mg_cfg_listener *l = &cfg->listeners[i];
+			bool l4 = l->mode == MG_MODE_TCP || l->mode == MG_MODE_UDP;
+
+			if (l->mode == MG_MODE_HTTP)
+				http |= 1ull << i;
+			/* Only the L4 modes have a cluster, and it is Maglev. */
+			if (l->port_idx >= cfg->n_ports ||
+			    (l4 && (l->cluster_idx >= cfg->n_clusters ||
+				    mg_config_cluster_index(cfg, l->cluster_name) !=
+				    (int)l->cluster_idx ||
+				    cfg->clusters[l->cluster_idx].lb != MG_LB_MAGLEV)) ||
+			    (!l4 && l->cluster_name[0] != '\0'))
 				abort();
+		}
+		for (uint32_t i = 0; i < cfg->n_routes; i++) {
+			const struct mg_cfg_route *r = &cfg->routes[i];
+			unsigned actions = (r->cluster_name[0] != '\0') +
+				(r->n_splits > 0) + (r->direct.status != 0) +
+				(r->redirect.status != 0);
+
+			if (actions != 1 || r->listener_mask == 0 ||
+			    (r->listener_mask & ~http) != 0 ||
+			    (r->cluster_name[0] != '\0' &&
+			     mg_config_cluster_index(cfg, r->cluster_name) !=
+			     (int)r->cluster_idx))
+				abort();
+			for (uint32_t s = 0; s < r->n_splits; s++)
+				if (mg_config_cluster_index(cfg, r->splits[s].cluster_name) !=
+				    (int)r->splits[s].cluster_idx)
+					abort();
+		}
 		for (uint32_t i = 0; i < cfg->n_clusters; i++)
 			if (cfg->clusters[i].port_idx >= cfg->n_ports ||
 			    mg_config_port_index(cfg, cfg->clusters[i].port_name) !=

@@ -2,8 +2,9 @@
 /*
  * lib/cfg: the sample and the lab configuration load cleanly, the sample
  * documents every key of the schema as the schema has it, defaults land,
- * references resolve, and every file of invalid/ gives exactly the messages
- * its "// expect: " lines list.
+ * references resolve (routes included, up to MG_MAX_ROUTES of them), the
+ * HTTP syntax checks take what they should and refuse the rest, and every
+ * file of invalid/ gives exactly the messages its "// expect: " lines list.
  *
  * Usage: test_cfg CFG_DIR INVALID_DIR
  * Invalid files are loaded from INVALID_DIR by their base name, so the
@@ -14,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mg_test.h"
 #include "mg_cfg.h"
+#include "cfg_internal.h"
 
 static char *
 read_all(const char *path)
@@ -68,17 +71,27 @@ test_valid(const char *dir, const char *name)
 	mg_config_free(cfg);
 }
 
-static void
-test_lab(const char *dir)
+/* DIR/NAME, loaded without looking at the messages; NULL when it fails. */
+static struct mg_config *
+load_quiet(const char *dir, const char *name)
 {
-	char path[512], *out = NULL, a[MG_IP_STRLEN];
-	unsigned n;
+	char path[512], *out = NULL;
 	struct mg_config *cfg;
+	unsigned n;
 
-	snprintf(path, sizeof(path), "%s/lab-l4.cfg", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	cfg = load(path, &out, &n);
 	free(out);
 	MG_CHECK(cfg != NULL);
+	return cfg;
+}
+
+static void
+test_lab(const char *dir)
+{
+	struct mg_config *cfg = load_quiet(dir, "lab-l4.cfg");
+	char a[MG_IP_STRLEN];
+
 	if (cfg == NULL)
 		return;
 	MG_CHECK_EQ(cfg->dataplane.workers, 1);
@@ -127,6 +140,316 @@ test_lab(const char *dir)
 	mg_config_free(cfg);
 }
 
+/* Write TEXT to a new temporary file; its path goes to PATH. */
+static bool
+write_temp(char *path, const char *text, size_t len)
+{
+	int fd = mkstemp(path);
+	bool ok;
+
+	MG_CHECK(fd >= 0);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, len) == (ssize_t)len;
+	MG_CHECK(ok);
+	close(fd);
+	return ok;
+}
+
+/* The gateway of the sample: its listener, clusters and routes as the
+ * file has them, references resolved, defaults filled in. */
+static void
+test_sample_http(const char *dir)
+{
+	struct mg_config *cfg = load_quiet(dir, "meshgate.cfg.sample");
+	const struct mg_cfg_route *r;
+	char a[MG_IP_STRLEN];
+	int gw, api, app;
+
+	if (cfg == NULL)
+		return;
+	gw = mg_config_listener_index(cfg, "gateway");
+	api = mg_config_cluster_index(cfg, "api");
+	app = mg_config_cluster_index(cfg, "app");
+	MG_CHECK(gw >= 0 && api >= 0 && app >= 0);
+	MG_CHECK_EQ(mg_config_listener_index(cfg, "web"), 0);
+	MG_CHECK_EQ(mg_config_listener_index(cfg, "nope"), -1);
+	if (gw < 0 || api < 0 || app < 0)
+		goto out;
+
+	const struct mg_cfg_listener *l = &cfg->listeners[gw];
+
+	MG_CHECK_EQ(l->mode, MG_MODE_HTTP);
+	MG_CHECK(l->tcp.nodelay);
+	MG_CHECK_EQ(l->http.max_request_line, 8192);
+	MG_CHECK_EQ(l->http.max_body_size, 1073741824ull);
+	MG_CHECK_EQ(l->http.n_trusted_proxies, 1);
+	MG_CHECK_EQ(l->http.trusted_proxies_len[0], 24);
+	MG_CHECK(strcmp(mg_ip_format(&l->http.trusted_proxies[0], a, sizeof(a)),
+			"10.10.0.0") == 0);
+	MG_CHECK(strcmp(l->http.request_id_header, "x-request-id") == 0);
+	MG_CHECK(l->http.forwarded_headers && l->http.access_log);
+
+	const struct mg_cfg_cluster *c = &cfg->clusters[api];
+
+	MG_CHECK_EQ(c->lb, MG_LB_LEAST_REQUEST);
+	MG_CHECK_EQ(c->health.type, MG_HEALTH_HTTP);
+	MG_CHECK(strcmp(c->health.host, "api.internal") == 0);
+	MG_CHECK(strcmp(c->health.expected_statuses, "200-299") == 0);
+	MG_CHECK_EQ(c->tcp.keepalive_idle_s, 60);
+	MG_CHECK_EQ(c->tcp.rcv_buf, 262144);
+	c = &cfg->clusters[app];
+	MG_CHECK_EQ(c->lb, MG_LB_RING_HASH);
+	MG_CHECK_EQ(c->hash_on, MG_HASH_COOKIE);
+	MG_CHECK(strcmp(c->hash_key, "session") == 0);
+	MG_CHECK(strcmp(c->health.path, "/") == 0);
+	MG_CHECK(strcmp(c->health.expected_statuses, "200-399") == 0);
+
+	MG_CHECK_EQ(cfg->n_routes, 6);
+	if (cfg->n_routes != 6)
+		goto out;
+	for (uint32_t i = 0; i < cfg->n_routes; i++) {
+		MG_CHECK_EQ(cfg->routes[i].listener_mask, 1ull << gw);
+		MG_CHECK(cfg->routes[i].line > 0);
+	}
+	r = &cfg->routes[0];
+	MG_CHECK(strcmp(r->name, "healthz") == 0);
+	MG_CHECK_EQ(r->path_type, MG_PATH_EXACT);
+	MG_CHECK_EQ(r->direct.status, 200);
+	MG_CHECK(strcmp(r->direct.body, "ok\n") == 0);
+	MG_CHECK_EQ(r->redirect.status, 0);
+	MG_CHECK_EQ(r->n_splits, 0);
+	r = &cfg->routes[1];
+	MG_CHECK_EQ(r->path_type, MG_PATH_PREFIX);	/* the default with a path */
+	MG_CHECK_EQ(r->n_listeners, 0);
+	MG_CHECK_EQ(r->n_hosts, 2);
+	MG_CHECK(strcmp(r->hosts[1], "*.docs.example.com") == 0);
+	MG_CHECK_EQ(r->redirect.status, 301);
+	MG_CHECK_EQ(r->direct.status, 0);
+	r = &cfg->routes[2];
+	MG_CHECK_EQ(r->cluster_idx, (uint32_t)api);
+	MG_CHECK_EQ(r->n_methods, 4);
+	MG_CHECK(strcmp(r->methods[3], "DELETE") == 0);
+	MG_CHECK_EQ(r->n_headers, 2);
+	MG_CHECK_EQ(r->headers[0].type, MG_VALUE_REGEX);
+	MG_CHECK(!r->headers[0].invert);
+	MG_CHECK_EQ(r->headers[1].type, MG_VALUE_PRESENT);
+	MG_CHECK(r->headers[1].invert);
+	MG_CHECK_EQ(r->n_query, 1);
+	MG_CHECK(r->query[0].invert && r->query[0].line > r->line);
+	MG_CHECK(strcmp(r->prefix_rewrite, "/") == 0);
+	MG_CHECK(strcmp(r->host_rewrite, "api.internal") == 0);
+	MG_CHECK_EQ(r->request_headers.n_add, 1);
+	MG_CHECK(strcmp(r->request_headers.add[0].value,
+			"%{client_address}:%{client_port}") == 0);
+	MG_CHECK_EQ(r->request_headers.n_set, 1);
+	MG_CHECK_EQ(r->request_headers.n_remove, 1);
+	MG_CHECK(strcmp(r->response_headers.remove[0], "server") == 0);
+	MG_CHECK_EQ(r->max_body_size, 10485760);
+	MG_CHECK_EQ(r->timeout_ms, 30000);
+	r = &cfg->routes[3];
+	MG_CHECK_EQ(r->path_type, MG_PATH_REGEX);
+	MG_CHECK_EQ(r->cluster_idx, (uint32_t)app);
+	r = &cfg->routes[4];
+	MG_CHECK_EQ(r->n_splits, 2);
+	MG_CHECK_EQ(r->splits[0].cluster_idx, (uint32_t)app);
+	MG_CHECK_EQ(r->splits[1].cluster_idx, (uint32_t)api);
+	MG_CHECK_EQ(r->splits[0].weight + r->splits[1].weight, 100);
+	MG_CHECK(r->cluster_name[0] == '\0');
+	r = &cfg->routes[5];
+	MG_CHECK_EQ(r->path_type, MG_PATH_ANY);
+	MG_CHECK_EQ(r->n_hosts + r->n_methods + r->n_headers + r->n_query, 0);
+	MG_CHECK_EQ(r->cluster_idx, (uint32_t)app);
+out:
+	mg_config_free(cfg);
+}
+
+/* Routes are an allocated list: MG_MAX_ROUTES of them load (and how long
+ * that takes is printed), one more is refused, and names are still found
+ * to clash among that many. */
+static void
+test_many_routes(void)
+{
+	static const char head[] =
+		"ports = ( { name = \"p\"; device = \"net_null0\";\n"
+		"  addresses = ( \"192.0.2.1/24\" ); } );\n"
+		"listeners = ( { name = \"a\"; mode = \"http\"; address = \"192.0.2.10\";\n"
+		"  listen_port = 80; }, { name = \"b\"; mode = \"http\";\n"
+		"  address = \"192.0.2.10\"; listen_port = 81; } );\n"
+		"clusters = ( { name = \"c\"; lb = \"round_robin\"; endpoints = (\n"
+		"  { address = \"192.0.2.20\"; port = 8080; } ); } );\n"
+		"routes = (\n";
+	unsigned counts[] = { MG_MAX_ROUTES, MG_MAX_ROUTES + 1, MG_MAX_ROUTES };
+
+	for (unsigned t = 0; t < 3; t++) {
+		char path[] = "/tmp/mg-test-cfg-XXXXXX", *text = NULL, *out = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		struct mg_config *cfg;
+		struct timespec t0, t1;
+		unsigned n;
+
+		fputs(head, m);
+		for (unsigned i = 0; i < counts[t]; i++)
+			fprintf(m, "{ name = \"r%u\"; listeners = ( \"%s\" ); "
+				"match = { hosts = ( \"H%u.example.com\" ); "
+				"path = \"/p%u/\"; }; cluster = \"c\"; }%s\n",
+				t == 2 && i == counts[t] - 1 ? 7 : i,
+				i % 2 ? "b" : "a", i, i, i + 1 < counts[t] ? "," : "");
+		fputs(");\n", m);
+		fclose(m);
+		if (!write_temp(path, text, len)) {
+			free(text);
+			return;
+		}
+		free(text);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		cfg = load(path, &out, &n);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		unlink(path);
+		if (t == 0) {
+			MG_CHECK(cfg != NULL);
+			MG_CHECK(out != NULL && out[0] == '\0');
+			printf("test_cfg: %u routes loaded in %.0f ms\n", counts[t],
+			       (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			       (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		} else {
+			char exp[256];
+
+			/* Route i is on line 9 + i. */
+			if (t == 1)
+				snprintf(exp, sizeof(exp), "%s:8: routes: %u entries "
+					 "(expected at most %u)\n", path, counts[t],
+					 MG_MAX_ROUTES);
+			else
+				snprintf(exp, sizeof(exp), "%s:%u: routes[%u].name: "
+					 "\"r7\" is already the name of routes[7] "
+					 "(expected unique names)\n", path,
+					 8 + counts[t], counts[t] - 1);
+			MG_CHECK(cfg == NULL);
+			MG_CHECK_EQ(n, 1);
+			MG_CHECK(out != NULL && strcmp(out, exp) == 0);
+			if (out != NULL && strcmp(out, exp) != 0)
+				fprintf(stderr, "expected %sgot %s", exp, out);
+		}
+		if (cfg != NULL) {
+			const struct mg_cfg_route *r = &cfg->routes[counts[t] - 1];
+
+			MG_CHECK_EQ(cfg->n_routes, counts[t]);
+			MG_CHECK(strcmp(r->hosts[0], "h16383.example.com") == 0);
+			MG_CHECK_EQ(r->listener_mask, 2);
+			MG_CHECK_EQ(r->path_type, MG_PATH_PREFIX);
+			MG_CHECK_EQ(cfg->routes[0].listener_mask, 1);
+		}
+		free(out);
+		mg_config_free(cfg);
+	}
+}
+
+static void
+test_http_vars(void)
+{
+	MG_CHECK_EQ(mg_config_http_var("host", 4), MG_HTTP_VAR_host);
+	MG_CHECK_EQ(mg_config_http_var("hostname", 4), MG_HTTP_VAR_host);
+	MG_CHECK_EQ(mg_config_http_var("hos", 3), -1);
+	MG_CHECK_EQ(mg_config_http_var("Host", 4), -1);
+	MG_CHECK_EQ(mg_config_http_var("", 0), -1);
+	for (int v = 0; v < MG_HTTP_VAR_MAX; v++) {
+		const char *name = mg_config_http_var_name(v);
+
+		MG_CHECK(name != NULL);
+		if (name != NULL)
+			MG_CHECK_EQ(mg_config_http_var(name, strlen(name)), v);
+	}
+	MG_CHECK(mg_config_http_var_name(-1) == NULL);
+	MG_CHECK(mg_config_http_var_name(MG_HTTP_VAR_MAX) == NULL);
+	MG_CHECK(strcmp(mg_config_http_var_name(MG_HTTP_VAR_upstream_address),
+			"upstream_address") == 0);
+	MG_CHECK_EQ(cfg_template_vars("%{route}%%{cluster}%{path}"),
+		    1u << MG_HTTP_VAR_route | 1u << MG_HTTP_VAR_path);
+	MG_CHECK_EQ(cfg_template_vars("%{nope}"), 0);
+}
+
+/* What the HTTP syntax checks accept and refuse; the messages themselves
+ * are in invalid/. */
+static void
+test_http_syntax(void)
+{
+	static const char *const good_hosts[] = {
+		"example.com", "a-b.example.com", "a_b.c", "10.0.0.1", "[fd00::1]",
+		"x", "xn--bcher-kva.example",
+	};
+	static const char *const bad_hosts[] = {
+		"", "*", "*.", "a..b", ".a", "a.", "-a", "a-", "a b", "[fd00::1",
+		"[10.0.0.1]", "a:80", "*.a:80", "a*.b", "é.example",
+	};
+	static const char *const good_statuses[] = {
+		"200", "200-399", "200,204", "100-599", "301-303,200",
+	};
+	static const char *const bad_statuses[] = {
+		"", "20", "2000", "600", "099", "200-", "-200", "200,", ",200",
+		"200 ", "399-200", "2x0",
+	};
+	char buf[256], label[80];
+
+	for (size_t i = 0; i < sizeof(good_hosts) / sizeof(*good_hosts); i++)
+		MG_CHECK(cfg_host_problem(good_hosts[i], CFG_F_HOST) == NULL);
+	for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(*bad_hosts); i++)
+		MG_CHECK(cfg_host_problem(bad_hosts[i], CFG_F_HOST | CFG_F_WILDCARD) != NULL);
+	MG_CHECK(cfg_host_problem("*.example.com", CFG_F_HOST | CFG_F_WILDCARD) == NULL);
+	MG_CHECK(cfg_host_problem("*.example.com", CFG_F_HOST) != NULL);
+	MG_CHECK(cfg_host_problem("a:80", CFG_F_HOST | CFG_F_HOSTPORT) == NULL);
+	MG_CHECK(cfg_host_problem("[fd00::1]:80", CFG_F_HOST | CFG_F_HOSTPORT) == NULL);
+	MG_CHECK(cfg_host_problem("a:65536", CFG_F_HOST | CFG_F_HOSTPORT) != NULL);
+	MG_CHECK(cfg_host_problem("a:", CFG_F_HOST | CFG_F_HOSTPORT) != NULL);
+	memset(label, 'a', 63);
+	label[63] = '\0';
+	MG_CHECK(cfg_host_problem(label, CFG_F_HOST) == NULL);
+	label[63] = 'a';
+	label[64] = '\0';
+	MG_CHECK(cfg_host_problem(label, CFG_F_HOST) != NULL);
+
+	for (size_t i = 0; i < sizeof(good_statuses) / sizeof(*good_statuses); i++)
+		MG_CHECK(cfg_statuses_problem(good_statuses[i]) == NULL);
+	for (size_t i = 0; i < sizeof(bad_statuses) / sizeof(*bad_statuses); i++)
+		MG_CHECK(cfg_statuses_problem(bad_statuses[i]) != NULL);
+
+	MG_CHECK(cfg_token_problem("X-Request-Id") == NULL);
+	MG_CHECK(cfg_token_problem("!#$%&'*+-.^_`|~09az") == NULL);
+	MG_CHECK(cfg_token_problem("") != NULL);
+	MG_CHECK(cfg_token_problem("a:b") != NULL);
+	MG_CHECK(cfg_token_problem("a\"b") != NULL);
+
+	MG_CHECK(cfg_path_problem("/", false) == NULL);
+	MG_CHECK(cfg_path_problem("/a%20b/~x", false) == NULL);
+	MG_CHECK(cfg_path_problem("/a?b", true) == NULL);
+	MG_CHECK(cfg_path_problem("/a?b", false) != NULL);
+	MG_CHECK(cfg_path_problem("", true) != NULL);
+	MG_CHECK(cfg_path_problem("/a#b", true) != NULL);
+	MG_CHECK(cfg_path_problem("/a\x7f", true) != NULL);
+
+	MG_CHECK(cfg_text_problem("a\tb \xc3\xa9") == NULL);
+	MG_CHECK(cfg_text_problem("a\rb") != NULL);
+	MG_CHECK(cfg_text_problem("\x7f") != NULL);
+	MG_CHECK(cfg_query_name_problem("a[]") == NULL);
+	MG_CHECK(cfg_query_name_problem("a&b") != NULL);
+
+	MG_CHECK(cfg_template_problem("", buf, sizeof(buf)) == NULL);
+	MG_CHECK(cfg_template_problem("50% %d %%{x} %{host}", buf, sizeof(buf)) == NULL);
+	MG_CHECK(cfg_template_problem("%{host", buf, sizeof(buf)) != NULL);
+	MG_CHECK(cfg_template_problem("%{}", buf, sizeof(buf)) != NULL);
+	MG_CHECK(cfg_template_problem("%%%{x}", buf, sizeof(buf)) != NULL);
+
+	MG_CHECK(cfg_regex_problem("^/a/[0-9]+$", buf, sizeof(buf)) == NULL);
+	MG_CHECK(cfg_regex_problem(".*", buf, sizeof(buf)) == NULL);
+	MG_CHECK(cfg_regex_problem("a{2,1}", buf, sizeof(buf)) != NULL);
+	/* Valid once anchored as the gateway does, but not alone ... */
+	MG_CHECK(cfg_regex_problem("a)(b", buf, sizeof(buf)) != NULL);
+	/* ... and valid alone, but not anchored: \Q quotes ")\z" too. */
+	MG_CHECK(cfg_regex_problem("a\\Qb", buf, sizeof(buf)) != NULL &&
+		 strstr(buf, "as a whole match") != NULL);
+}
+
 /* A minimal file: everything else takes the schema's defaults, and ports
  * left out are found by subnet. */
 static void
@@ -142,13 +465,9 @@ test_defaults(void)
 	char path[] = "/tmp/mg-test-cfg-XXXXXX", *out = NULL;
 	struct mg_config *cfg;
 	unsigned n;
-	int fd = mkstemp(path);
 
-	MG_CHECK(fd >= 0);
-	if (fd < 0)
+	if (!write_temp(path, text, sizeof(text) - 1))
 		return;
-	MG_CHECK(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
-	close(fd);
 	cfg = load(path, &out, &n);
 	unlink(path);
 	if (out != NULL && out[0] != '\0')
@@ -194,6 +513,55 @@ test_defaults(void)
 	MG_CHECK(strcmp(cfg->logging.file, "") == 0);
 	MG_CHECK_EQ(cfg->logging.stats_interval_s, 10);
 	MG_CHECK_EQ(cfg->n_impairments, 0);
+
+	/* The HTTP keys, present or not. */
+	const struct mg_cfg_cluster *c = &cfg->clusters[0];
+	const struct mg_cfg_http *h = &cfg->listeners[0].http;
+
+	MG_CHECK_EQ(cfg->n_routes, 0);
+	MG_CHECK(cfg->routes == NULL);
+	MG_CHECK_EQ(h->max_request_line, 8192);
+	MG_CHECK_EQ(h->max_header_size, 32768);
+	MG_CHECK_EQ(h->max_headers, 100);
+	MG_CHECK_EQ(h->max_body_size, 1073741824ull);
+	MG_CHECK_EQ(h->header_timeout_ms, 10000);
+	MG_CHECK_EQ(h->body_timeout_ms, 30000);
+	MG_CHECK_EQ(h->idle_timeout_ms, 60000);
+	MG_CHECK_EQ(h->max_requests_per_conn, 0);
+	MG_CHECK_EQ(h->n_trusted_proxies, 0);
+	MG_CHECK(h->forwarded_headers && h->generate_request_id &&
+		 h->trace_context && h->access_log);
+	MG_CHECK(strcmp(h->request_id_header, "x-request-id") == 0);
+	MG_CHECK_EQ(c->hash_on, MG_HASH_CLIENT_ADDRESS);
+	MG_CHECK(c->hash_key[0] == '\0');
+	MG_CHECK_EQ(c->ring_size, 1024);
+	MG_CHECK(strcmp(c->health.path, "/health") == 0);
+	MG_CHECK(c->health.host[0] == '\0');
+	MG_CHECK(strcmp(c->health.expected_statuses, "200-399") == 0);
+	MG_CHECK_EQ(c->outlier.consecutive_5xx, 5);
+	MG_CHECK_EQ(c->outlier.consecutive_connect_failures, 5);
+	MG_CHECK_EQ(c->outlier.base_ejection_ms, 30000);
+	MG_CHECK_EQ(c->outlier.max_ejection_ms, 300000);
+	MG_CHECK_EQ(c->outlier.max_ejection_pct, 10);
+	MG_CHECK_EQ(c->breakers.max_connections, 1024);
+	MG_CHECK_EQ(c->breakers.max_pending_requests, 1024);
+	MG_CHECK_EQ(c->breakers.max_requests, 1024);
+	MG_CHECK_EQ(c->breakers.max_retries, 3);
+	MG_CHECK_EQ(c->timeouts.connect_ms, 1000);
+	MG_CHECK_EQ(c->timeouts.response_ms, 15000);
+	MG_CHECK_EQ(c->timeouts.idle_ms, 60000);
+	MG_CHECK_EQ(c->timeouts.request_ms, 0);
+	MG_CHECK_EQ(c->retry.attempts, 1);
+	MG_CHECK(c->retry.on_connect_failure && c->retry.on_5xx);
+	MG_CHECK_EQ(c->retry.budget_pct, 20);
+	MG_CHECK_EQ(c->retry.min_retries, 3);
+	MG_CHECK_EQ(c->pool.max_idle_per_endpoint, 64);
+	MG_CHECK_EQ(c->pool.idle_timeout_ms, 30000);
+	MG_CHECK_EQ(c->pool.max_requests_per_conn, 0);
+	MG_CHECK_EQ(c->tcp.syn_backlog, 1024);
+	MG_CHECK(strcmp(c->tcp.cc, "cubic") == 0);
+	MG_CHECK(cfg->logging.access_log[0] == '\0');
+	MG_CHECK_EQ(cfg->logging.access_log_ring, 4096);
 	mg_config_free(cfg);
 }
 
@@ -211,6 +579,7 @@ test_unreadable(void)
 	free(out);
 	/* No stream for messages, no count: still just NULL. */
 	MG_CHECK(mg_config_load("/nonexistent/mg.cfg", NULL, NULL) == NULL);
+	mg_config_free(NULL);
 }
 
 struct doc_arg {
@@ -330,6 +699,10 @@ main(int argc, char **argv)
 	test_valid(argv[1], "lab-l4.cfg");
 	test_lab(argv[1]);
 	test_defaults();
+	test_sample_http(argv[1]);
+	test_many_routes();
+	test_http_vars();
+	test_http_syntax();
 	test_unreadable();
 	test_sample_documents_schema(argv[1]);
 	test_invalid(argv[2]);
