@@ -15,7 +15,9 @@
 # nothing, and (with nftables) the root kernel drops all they receive after
 # packet sockets, so DPDK still sees every frame.
 #
-# Each endpoint runs nginx on port 80 (see backend/nginx.conf.in), a UDP
+# scripts/pki.sh makes the lab's certificates in $STATE/pki.
+# Each endpoint runs nginx on port 80 and, with TLS that requires a mesh
+# client certificate, on port 443 (see backend/nginx.conf.in), a UDP
 # echo on port 7 (backend/udp_echo.py) and an HTTP test server on port 8080
 # (backend/httpbin.py: echo, status, delay, bytes, upload, WebSocket) on
 # both its addresses.
@@ -167,6 +169,7 @@ endpoint_start() {
 		rm -f "$d/nginx.pid"
 		sed -e "s|@ID@|$id|g" -e "s|@V4@|$v4|g" -e "s|@V6@|$v6|g" \
 			-e "s|@DIR@|$d|g" -e "s|@WWW@|$WWW|g" \
+			-e "s|@N@|${id#1}|g" -e "s|@PKI@|$STATE/pki|g" \
 			"$HERE/backend/nginx.conf.in" >"$d/nginx.conf"
 		in_ns "$NS_BACKEND" nginx -q -p "$d/" -c "$d/nginx.conf" -e "$d/error.log" ||
 			{ tail -n 5 "$d/error.log" >&2 || true; mg_die "nginx for $v4 did not start"; }
@@ -239,6 +242,10 @@ lab_up() {
 		10.20.0.11/24 10.20.0.12/24 10.20.0.13/24 \
 		fd00:20::11/64 fd00:20::12/64 fd00:20::13/64
 	kernel_drop_on
+	# The lab's PKI (edge, client and mesh certificates): fresh keys
+	# every time the lab comes up, nothing committed.
+	"$HERE/pki.sh" "$STATE/pki" >"$STATE/pki.log" 2>&1 ||
+		{ cat "$STATE/pki.log" >&2; mg_die "scripts/pki.sh failed"; }
 	for id in "${ENDPOINTS[@]}"; do
 		endpoint_start "$id"
 	done

@@ -29,7 +29,7 @@ PACKAGES=(
 	libconfig-dev libhyperscan-dev libipsec-mb-dev libssl-dev libpcap-dev
 	iproute2 iputils-ping ethtool nftables procps kmod
 	nginx-light socat curl wrk hping3 tcpdump slowhttptest
-	modsecurity-crs libpcre2-dev openssl gnutls-bin
+	modsecurity-crs libpcre2-dev openssl gnutls-bin haproxy
 	python3 python3-scapy
 	shellcheck lua5.3
 )
@@ -103,6 +103,18 @@ if [ -d /run/systemd/system ]; then
 else
 	systemctl disable nginx >>"$LOG" 2>&1 || true
 	if mg_have update-rc.d; then update-rc.d nginx disable >>"$LOG" 2>&1 || true; fi
+fi
+# HAProxy is installed for perf/run_http.sh (the proxy compared with
+# meshgate): the packaged service must not run either.
+if [ -d /run/systemd/system ]; then
+	systemctl disable --now haproxy >>"$LOG" 2>&1 || true
+else
+	systemctl disable haproxy >>"$LOG" 2>&1 || true
+	if mg_have update-rc.d; then update-rc.d haproxy disable >>"$LOG" 2>&1 || true; fi
+fi
+if [ -f /run/haproxy.pid ]; then
+	mg_kill_pid "$(tr -dc 0-9 </run/haproxy.pid)" haproxy || true
+	rm -f /run/haproxy.pid
 fi
 if [ -f /run/nginx.pid ]; then
 	mg_kill_pid "$(tr -dc 0-9 </run/nginx.pid)" nginx || true

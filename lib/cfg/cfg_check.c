@@ -12,9 +12,6 @@
 
 #include "cfg_internal.h"
 
-/* Format a key path into buf and give it back, for cfg_error(). */
-#define P(buf, ...) (snprintf((buf), sizeof(buf), __VA_ARGS__), (buf))
-
 static const char *
 family_name(int family)
 {
@@ -38,6 +35,7 @@ enum cfg_ref {
 	REF_PORT,
 	REF_CLUSTER,
 	REF_LISTENER,
+	REF_WAF,
 };
 
 static const struct {
@@ -46,6 +44,7 @@ static const struct {
 	[REF_PORT] = { "ports", "port" },
 	[REF_CLUSTER] = { "clusters", "cluster" },
 	[REF_LISTENER] = { "listeners", "listener" },
+	[REF_WAF] = { "waf", "WAF policy" },
 };
 
 /* The name of entry I of a section; NULL past its end. */
@@ -59,6 +58,8 @@ ref_name(const struct mg_config *cfg, enum cfg_ref ref, uint32_t i)
 		return i < cfg->n_clusters ? cfg->clusters[i].name : NULL;
 	case REF_LISTENER:
 		return i < cfg->n_listeners ? cfg->listeners[i].name : NULL;
+	case REF_WAF:
+		return i < cfg->n_waf ? cfg->waf[i].name : NULL;
 	}
 	return NULL;
 }
@@ -600,6 +601,7 @@ check_clusters(struct cfg_ctx *ctx)
 
 		resolve_cluster_port(ctx, i);
 		check_cluster_policy(ctx, i);
+		cfg_check_cluster_tls(ctx, i);
 
 		if (cfg_ok(ctx, P(path, "clusters[%u].health_check.interval_ms", i)) &&
 		    cfg_ok(ctx, P(path2, "clusters[%u].health_check.timeout_ms", i)) &&
@@ -615,19 +617,25 @@ static const char *const mode_name[] = {
 	[MG_MODE_UDP] = "udp",
 	[MG_MODE_SERVICE] = "service",
 	[MG_MODE_HTTP] = "http",
+	[MG_MODE_HTTPS] = "https",
 };
+
+/* What was said about a cluster already, once for all its listeners. */
+#define REPORTED_LB	0x1
+#define REPORTED_TLS	0x2
 
 /*
  * What serves listener I: a cluster (modes tcp, udp), a built-in service,
- * or routes (mode http, checked with the routes). Returns the index of its
- * cluster, or a negative number when it has none.
+ * or routes (modes http and https, checked with the routes). Returns the
+ * index of its cluster, or a negative number when it has none.
  */
 static int
-check_listener_serving(struct cfg_ctx *ctx, uint32_t i, bool *lb_reported)
+check_listener_serving(struct cfg_ctx *ctx, uint32_t i, unsigned *reported)
 {
 	struct mg_config *cfg = ctx->cfg;
 	struct mg_cfg_listener *l = &cfg->listeners[i];
-	bool terminated = l->mode == MG_MODE_SERVICE || l->mode == MG_MODE_HTTP;
+	bool http = mg_listener_mode_is_http(l->mode);
+	bool terminated = l->mode == MG_MODE_SERVICE || http;
 	const char *mode = mode_name[l->mode];
 	char path[96];
 	int idx;
@@ -638,7 +646,7 @@ check_listener_serving(struct cfg_ctx *ctx, uint32_t i, bool *lb_reported)
 	if (terminated && l->cluster_name[0] != '\0')
 		cfg_error(ctx, path, "a listener in mode \"%s\" has no cluster "
 			  "(expected no cluster key%s)", mode,
-			  l->mode == MG_MODE_HTTP ? "; routes choose clusters" : "");
+			  http ? "; routes choose clusters" : "");
 	if (terminated)
 		idx = -2;
 	if (l->mode == MG_MODE_SERVICE) {
@@ -659,26 +667,46 @@ check_listener_serving(struct cfg_ctx *ctx, uint32_t i, bool *lb_reported)
 	else if (idx >= 0)
 		l->cluster_idx = (uint32_t)idx;
 
-	/* The L4 path balances with Maglev alone. */
+	/* The L4 path balances with Maglev alone, and does not speak TLS. */
 	if (idx >= 0 && cfg->clusters[idx].lb != MG_LB_MAGLEV &&
-	    !lb_reported[idx] && cfg_ok(ctx, P(path, "clusters[%d].lb", idx))) {
+	    !(reported[idx] & REPORTED_LB) &&
+	    cfg_ok(ctx, P(path, "clusters[%d].lb", idx))) {
 		cfg_error(ctx, path, "lb \"%s\" cannot serve listener \"%s\" of "
 			  "mode \"%s\" (expected \"maglev\": the L4 path "
 			  "balances with Maglev only)",
 			  lb_name[cfg->clusters[idx].lb], l->name, mode);
-		lb_reported[idx] = true;
+		reported[idx] |= REPORTED_LB;
+	}
+	if (idx >= 0 && cfg->clusters[idx].tls.enabled &&
+	    !(reported[idx] & REPORTED_TLS)) {
+		cfg_error(ctx, P(path, "listeners[%u].cluster", i), "cluster "
+			  "\"%s\" has TLS to its endpoints, which listener \"%s\" "
+			  "of mode \"%s\" cannot use (expected a cluster without "
+			  "tls: the L4 path passes the client's bytes as they are)",
+			  l->cluster_name, l->name, mode);
+		reported[idx] |= REPORTED_TLS;
 	}
 
-	/* Groups that the mode would ignore. */
+	/* Groups that the mode would ignore, or needs. */
 	if (!cfg_ok(ctx, P(path, "listeners[%u].mode", i)))
 		return idx;
-	if (l->mode != MG_MODE_HTTP && cfg_has(ctx, P(path, "listeners[%u].http", i)))
-		cfg_error(ctx, path, "only a listener in mode \"http\" has http "
-			  "settings (expected no http group in mode \"%s\")", mode);
+	if (!http && cfg_has(ctx, P(path, "listeners[%u].http", i)))
+		cfg_error(ctx, path, "only listeners in modes \"http\" and "
+			  "\"https\" have http settings (expected no http group "
+			  "in mode \"%s\")", mode);
 	if (!terminated && cfg_has(ctx, P(path, "listeners[%u].tcp", i)))
-		cfg_error(ctx, path, "only listeners in modes \"service\" and "
-			  "\"http\" terminate TCP (expected no tcp group in mode "
-			  "\"%s\")", mode);
+		cfg_error(ctx, path, "only listeners in modes \"service\", "
+			  "\"http\" and \"https\" terminate TCP (expected no tcp "
+			  "group in mode \"%s\")", mode);
+	P(path, "listeners[%u].tls", i);
+	if (l->mode == MG_MODE_HTTPS && !cfg_has(ctx, path))
+		cfg_error(ctx, path, "missing required key (expected a tls group "
+			  "with mode \"https\")");
+	else if (l->mode == MG_MODE_HTTPS)
+		cfg_check_listener_tls(ctx, i);
+	else if (cfg_has(ctx, path))
+		cfg_error(ctx, path, "only a listener in mode \"https\" has tls "
+			  "settings (expected no tls group in mode \"%s\")", mode);
 	return idx;
 }
 
@@ -687,7 +715,7 @@ check_listeners(struct cfg_ctx *ctx)
 {
 	struct mg_config *cfg = ctx->cfg;
 	char path[96], a[MG_IP_STRLEN + 8];
-	bool lb_reported[MG_MAX_CLUSTERS] = { false };
+	unsigned reported[MG_MAX_CLUSTERS] = { 0 };
 
 	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
 		struct mg_cfg_listener *l = &cfg->listeners[i];
@@ -701,7 +729,7 @@ check_listeners(struct cfg_ctx *ctx)
 					  "\"%s\" is already the name of listeners[%u] "
 					  "(expected unique names)", l->name, j);
 
-		idx = check_listener_serving(ctx, i, lb_reported);
+		idx = check_listener_serving(ctx, i, reported);
 
 		if (vip->family == 0)
 			continue;
@@ -904,11 +932,11 @@ route_listeners(struct cfg_ctx *ctx, uint32_t i, uint64_t http_mask)
 				  "listener once)", name);
 			continue;
 		}
-		if (cfg->listeners[idx].mode != MG_MODE_HTTP &&
+		if (!mg_listener_mode_is_http(cfg->listeners[idx].mode) &&
 		    cfg_ok(ctx, P(path, "listeners[%d].mode", idx))) {
 			cfg_error(ctx, P(path, "routes[%u].listeners[%u]", i, j),
 				  "listener \"%s\" is in mode \"%s\" (expected a "
-				  "listener in mode \"http\")", name,
+				  "listener in mode \"http\" or \"https\")", name,
 				  mode_name[cfg->listeners[idx].mode]);
 			continue;
 		}
@@ -1179,11 +1207,12 @@ check_routes(struct cfg_ctx *ctx)
 	char path[64];
 
 	for (uint32_t l = 0; l < cfg->n_listeners; l++)
-		if (cfg->listeners[l].mode == MG_MODE_HTTP)
+		if (mg_listener_mode_is_http(cfg->listeners[l].mode))
 			http_mask |= 1ull << l;
 	if (cfg->n_routes > 0 && http_mask == 0 && cfg_ok(ctx, "listeners"))
 		cfg_error(ctx, "routes", "%u route%s but no listener in mode "
-			  "\"http\" (expected an http listener for them)",
+			  "\"http\" or \"https\" (expected an http or https "
+			  "listener for them)",
 			  cfg->n_routes, cfg->n_routes == 1 ? "" : "s");
 
 	check_route_names(ctx);
@@ -1198,6 +1227,7 @@ check_routes(struct cfg_ctx *ctx)
 		check_route_kv(ctx, i, "headers", r->headers, r->n_headers);
 		check_route_kv(ctx, i, "query", r->query, r->n_query);
 		check_route_rewrites(ctx, i);
+		cfg_check_route_tls(ctx, i);
 	}
 
 	/* A listener no route serves would answer 404 to everything. */
@@ -1211,6 +1241,83 @@ check_routes(struct cfg_ctx *ctx)
 				  cfg->listeners[l].name);
 }
 
+static int
+waf_index(const struct mg_config *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->n_waf; i++)
+		if (strcmp(cfg->waf[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* WAF policies: unique names, rule ids and "ID:TARGET" that parse; the
+ * listeners' and routes' references resolved (the files themselves are
+ * read, and their errors reported, by lib/waf at start). */
+static void
+check_waf(struct cfg_ctx *ctx)
+{
+	struct mg_config *cfg = ctx->cfg;
+	char path[96];
+
+	for (uint32_t i = 0; i < cfg->n_waf; i++) {
+		const struct mg_cfg_waf *w = &cfg->waf[i];
+
+		for (uint32_t j = 0; j < i; j++)
+			if (strcmp(cfg->waf[j].name, w->name) == 0)
+				cfg_error(ctx, P(path, "waf[%u].name", i),
+					  "\"%s\" is also waf[%u] (expected a unique name)",
+					  w->name, j);
+		if (w->rules_dir[0] == '\0')
+			cfg_error(ctx, P(path, "waf[%u].rules_dir", i),
+				  "empty (expected the directory of the rules)");
+		for (uint32_t k = 0; k < w->n_remove_ids; k++) {
+			unsigned long a, b;
+			char tail;
+			int n = sscanf(w->remove_ids[k], "%lu-%lu%c", &a, &b, &tail);
+
+			if (!(n == 1 || n == 2) || (n == 2 && b < a) ||
+			    strspn(w->remove_ids[k], "0123456789-") !=
+			    strlen(w->remove_ids[k]))
+				cfg_error(ctx, P(path, "waf[%u].remove_ids[%u]", i, k),
+					  "\"%s\" (expected a rule id or a range "
+					  "\"FIRST-LAST\")", w->remove_ids[k]);
+		}
+		for (uint32_t k = 0; k < w->n_exclude_targets; k++) {
+			const char *t = w->exclude_targets[k];
+			const char *colon = strchr(t, ':');
+
+			if (colon == NULL || colon == t || colon[1] == '\0' ||
+			    strspn(t, "0123456789") != (size_t)(colon - t))
+				cfg_error(ctx, P(path, "waf[%u].exclude_targets[%u]", i, k),
+					  "\"%s\" (expected \"ID:TARGET\", e.g. "
+					  "\"942100:ARGS:password\")", t);
+		}
+	}
+	for (uint32_t l = 0; l < cfg->n_listeners; l++) {
+		struct mg_cfg_listener *cl = &cfg->listeners[l];
+
+		cl->waf_idx = -1;
+		if (cl->waf[0] == '\0')
+			continue;
+		P(path, "listeners[%u].waf", l);
+		if (!mg_listener_mode_is_http(cl->mode))
+			cfg_error(ctx, path, "only modes http and https have a WAF");
+		else if ((cl->waf_idx = waf_index(cfg, cl->waf)) < 0)
+			no_such(ctx, path, REF_WAF, cl->waf);
+	}
+	for (uint32_t r = 0; r < cfg->n_routes; r++) {
+		struct mg_cfg_route *cr = &cfg->routes[r];
+
+		cr->waf_idx = MG_CFG_WAF_INHERIT;
+		if (cr->waf[0] == '\0')
+			continue;
+		if (strcmp(cr->waf, "off") == 0)
+			cr->waf_idx = -1;
+		else if ((cr->waf_idx = waf_index(cfg, cr->waf)) < 0)
+			no_such(ctx, P(path, "routes[%u].waf", r), REF_WAF, cr->waf);
+	}
+}
+
 void
 cfg_check(struct cfg_ctx *ctx)
 {
@@ -1219,5 +1326,6 @@ cfg_check(struct cfg_ctx *ctx)
 	check_clusters(ctx);
 	check_listeners(ctx);
 	check_routes(ctx);
+	check_waf(ctx);
 	check_impairments(ctx);
 }

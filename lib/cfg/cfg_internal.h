@@ -18,6 +18,7 @@ enum cfg_type {
 	CFG_U16,		/* uint16_t, min..max */
 	CFG_U32,		/* uint32_t, min..max */
 	CFG_U64,		/* uint64_t, min..max */
+	CFG_I32,		/* int32_t, min..max */
 	CFG_BOOL,
 	CFG_DOUBLE,		/* double, min..max */
 	CFG_STR,		/* char[size]; enums: one of these names */
@@ -52,6 +53,13 @@ enum cfg_type {
 #define CFG_F_TEMPLATE	0x20000	/* text with %{variables} (MG_HTTP_VARS) */
 #define CFG_F_STATUSES	0x40000	/* "200-299,304": HTTP statuses */
 #define CFG_F_QUERY	0x80000	/* a query parameter name */
+#define CFG_F_FILE	0x100000 /* a regular, readable file; a relative
+				  * path is joined to the file's directory */
+#define CFG_F_REGEX	0x200000 /* a Hyperscan regex on a whole value */
+#define CFG_F_OSSL_LIST	0x400000 /* an OpenSSL list: "ECDHE+AESGCM:..." */
+#define CFG_F_ALPN	0x800000 /* ALPN protocols: "http/1.1,http/1.0" */
+#define CFG_F_SAN	0x1000000 /* a URI ("spiffe://..."), IP or DNS SAN */
+#define CFG_F_SNI	0x2000000 /* a host name, not an address, no port */
 
 struct cfg_enum {
 	const char *name;
@@ -112,6 +120,9 @@ struct cfg_ctx {
 void cfg_error(struct cfg_ctx *ctx, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Format a key path into the array BUF and give it back, for cfg_error(). */
+#define P(buf, ...) (snprintf((buf), sizeof(buf), __VA_ARGS__), (buf))
+
 /* Is there a setting at PATH in the file (not only a default)? */
 bool cfg_has(const struct cfg_ctx *ctx, const char *path);
 
@@ -148,6 +159,19 @@ const char *cfg_query_name_problem(const char *s);
 /* Compiles S with Hyperscan as the gateway will; the message names the
  * compiler's complaint. */
 const char *cfg_regex_problem(const char *s, char *buf, size_t len);
+
+/* Syntax of the TLS strings (cfg_tls.c), in the same form. */
+const char *cfg_ossl_list_problem(const char *s);
+const char *cfg_alpn_problem(const char *s);
+const char *cfg_san_problem(const char *s);
+const char *cfg_sni_problem(const char *s);
+
+/* Cross-checks of TLS: the tls group of listener I (its mode included),
+ * the tls group of cluster I, and the client-certificate conditions of
+ * route I (its listener_mask resolved). */
+void cfg_check_listener_tls(struct cfg_ctx *ctx, uint32_t i);
+void cfg_check_cluster_tls(struct cfg_ctx *ctx, uint32_t i);
+void cfg_check_route_tls(struct cfg_ctx *ctx, uint32_t i);
 
 /* Cross-checks of a loaded configuration; resolves the *_idx fields. */
 void cfg_check(struct cfg_ctx *ctx);

@@ -6,6 +6,7 @@
  * default. A value that fails is left zero and reported, never defaulted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg_internal.h"
 
@@ -46,6 +49,7 @@ expected_name(const struct cfg_key *k)
 	case CFG_U16:
 	case CFG_U32:
 	case CFG_U64:
+	case CFG_I32:
 		return "an integer";
 	case CFG_DOUBLE:
 		return "a number";
@@ -132,6 +136,8 @@ load_int(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 	}
 	if (k->type == CFG_U16)
 		*(uint16_t *)dst = (uint16_t)v;
+	else if (k->type == CFG_I32)
+		*(int32_t *)dst = (int32_t)v;
 	else if (k->type == CFG_U32)
 		*(uint32_t *)dst = (uint32_t)v;
 	else
@@ -261,7 +267,70 @@ http_problem(const struct cfg_key *k, const char *v, char *buf, size_t len)
 		return cfg_statuses_problem(v);
 	if (k->flags & CFG_F_QUERY)
 		return cfg_query_name_problem(v);
+	if (k->flags & CFG_F_REGEX)
+		return cfg_regex_problem(v, buf, len);
+	if (k->flags & CFG_F_OSSL_LIST)
+		return cfg_ossl_list_problem(v);
+	if (k->flags & CFG_F_ALPN)
+		return cfg_alpn_problem(v);
+	if (k->flags & CFG_F_SAN)
+		return cfg_san_problem(v);
+	if (k->flags & CFG_F_SNI)
+		return cfg_sni_problem(v);
 	return NULL;
+}
+
+/*
+ * A file the configuration names (certificates, keys, CA bundles): a
+ * relative path starts at the configuration file's directory, as @include
+ * does, and is stored joined to it, so that whoever opens it later finds
+ * the same file from any working directory. It must be a regular file that
+ * can be read now; what it holds is for its reader (lib/tls) to judge.
+ */
+static bool
+load_file(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
+	  const struct cfg_key *k, const char *v, char *dst)
+{
+	const char *slash = strrchr(ctx->file, '/');
+	char full[2 * MG_PATH_MAX], q[128], qf[128], as[160] = "";
+	struct stat st;
+	int fd = -1;
+
+	cfg_quote(v, q, sizeof(q));
+	if (v[0] == '\0') {
+		cfg_error_at(ctx, s, path, "%s is empty (expected the path of a "
+			     "file)", q);
+		return false;
+	}
+	if (v[0] != '/' && slash != NULL) {
+		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - ctx->file),
+			 ctx->file, v);
+		snprintf(as, sizeof(as), " as %s", cfg_quote(full, qf, sizeof(qf)));
+	} else {
+		snprintf(full, sizeof(full), "%s", v);
+	}
+	if (strlen(full) >= k->size) {
+		cfg_error_at(ctx, s, path, "%s%s is too long (expected at most %zu "
+			     "characters once joined to the configuration's "
+			     "directory)", q, as, k->size - 1);
+		return false;
+	}
+	/* stat first: opening a FIFO would block. */
+	if (stat(full, &st) != 0 || (S_ISREG(st.st_mode) &&
+	    (fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)) {
+		cfg_error_at(ctx, s, path, "%s%s cannot be read: %s (expected a "
+			     "readable file)", q, as, strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_error_at(ctx, s, path, "%s%s is %s (expected a regular file)",
+			     q, as, S_ISDIR(st.st_mode) ? "a directory" :
+			     "not a regular file");
+		return false;
+	}
+	close(fd);
+	memcpy(dst, full, strlen(full) + 1);
+	return true;
 }
 
 static bool
@@ -272,6 +341,13 @@ load_string(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 	const char *problem;
 	char q[128], choices[256], buf[256];
 
+	if (v == NULL && k->enums != NULL) {
+		/* min_version = 1.2 is an easy slip: say what would do. */
+		cfg_enum_choices(k->enums, choices, sizeof(choices));
+		snprintf(buf, sizeof(buf), "a string, %s", choices);
+		wrong_type(ctx, s, path, buf);
+		return false;
+	}
 	if (v == NULL) {
 		wrong_type(ctx, s, path, expected_name(k));
 		return false;
@@ -322,6 +398,8 @@ load_string(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 		cfg_error_at(ctx, s, path, "%s %s", q, problem);
 		return false;
 	}
+	if (k->flags & CFG_F_FILE)
+		return load_file(ctx, s, path, k, v, dst);
 	memcpy(dst, v, strlen(v) + 1);
 	return true;
 }
@@ -542,6 +620,7 @@ load_value(struct cfg_ctx *ctx, const config_setting_t *s, const char *path,
 	case CFG_U16:
 	case CFG_U32:
 	case CFG_U64:
+	case CFG_I32:
 		load_int(ctx, s, path, k, dst);
 		break;
 	case CFG_DOUBLE:
@@ -598,6 +677,9 @@ apply_default(const struct cfg_key *k, uint8_t *base)
 		break;
 	case CFG_U64:
 		*(uint64_t *)dst = strtoull(k->def, NULL, 10);
+		break;
+	case CFG_I32:
+		*(int32_t *)dst = (int32_t)strtol(k->def, NULL, 10);
 		break;
 	case CFG_DOUBLE:
 		*(double *)dst = strtod(k->def, NULL);

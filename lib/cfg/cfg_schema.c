@@ -104,7 +104,7 @@ static const struct cfg_enum mode_names[] = {
 	{ "udp", MG_MODE_UDP, false },
 	{ "service", MG_MODE_SERVICE, false },
 	{ "http", MG_MODE_HTTP, false },
-	{ "https", 0, true },
+	{ "https", MG_MODE_HTTPS, false },
 	{ NULL, 0, false },
 };
 
@@ -218,13 +218,105 @@ static const struct cfg_key http_keys[] = {
 #undef HT
 static const struct cfg_section http_section = SECTION(http_keys, -1);
 
+static const struct cfg_enum tls_version_names[] = {
+	{ "1.2", MG_CFG_TLS_1_2, false },
+	{ "1.3", MG_CFG_TLS_1_3, false },
+	{ NULL, 0, false },
+};
+
+static const struct cfg_enum client_auth_names[] = {
+	{ "none", MG_CFG_CLIENT_AUTH_NONE, false },
+	{ "optional", MG_CFG_CLIENT_AUTH_OPTIONAL, false },
+	{ "required", MG_CFG_CLIENT_AUTH_REQUIRED, false },
+	{ NULL, 0, false },
+};
+
+static const struct cfg_enum record_path_names[] = {
+	{ "ipsec-mb", MG_CFG_TLS_RECORD_IPSEC_MB, false },
+	{ "openssl", MG_CFG_TLS_RECORD_OPENSSL, false },
+	{ NULL, 0, false },
+};
+
+/* Keys that TLS servers and clients share, in the struct ST. */
+#define TLS_VERSION_KEYS(ST)						\
+	{ KEY("min_version", CFG_ENUM, ST, min_version), .flags = CFG_F_RELOAD, \
+	  .def = "1.2", .enums = tls_version_names,			\
+	  .doc = "the oldest TLS version accepted" },			\
+	{ KEY("max_version", CFG_ENUM, ST, max_version), .flags = CFG_F_RELOAD, \
+	  .def = "1.3", .enums = tls_version_names,			\
+	  .doc = "the newest TLS version offered; at least min_version" }, \
+	{ STR("ciphers", ST, ciphers), .flags = CFG_F_OSSL_LIST | CFG_F_RELOAD, \
+	  .doc = "TLS 1.2 cipher list, OpenSSL syntax; absent: ECDHE with AES-GCM or ChaCha20" }, \
+	{ STR("ciphersuites", ST, ciphersuites),			\
+	  .flags = CFG_F_OSSL_LIST | CFG_F_RELOAD,			\
+	  .doc = "TLS 1.3 cipher suites, OpenSSL syntax; absent: all three" }
+#define TLS_ENGINE_KEYS(ST)						\
+	{ KEY("handshake_timeout_ms", CFG_U32, ST, handshake_timeout_ms), \
+	  .flags = CFG_F_RELOAD, .min = 100, .max = 120000, .def = "10000", \
+	  .doc = "a handshake not done by then fails" },		\
+	{ KEY("record_path", CFG_ENUM, ST, record_path), .flags = CFG_F_RELOAD, \
+	  .def = "ipsec-mb", .enums = record_path_names,		\
+	  .doc = "who seals AES-GCM records after the handshake" }
+
+#define TK struct mg_cfg_tls_cert
+static const struct cfg_key tls_cert_keys[] = {
+	{ STR("cert", TK, cert), .flags = CFG_F_REQUIRED | CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file: the certificate, then its chain" },
+	{ STR("key", TK, key), .flags = CFG_F_REQUIRED | CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file: its private key" },
+	{ STR("ocsp", TK, ocsp), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "DER file: an OCSP response to staple" },
+};
+#undef TK
+static const struct cfg_section tls_cert_section =
+	SECTION(tls_cert_keys, offsetof(struct mg_cfg_tls_cert, line));
+
+#define TS struct mg_cfg_tls_server
+static const struct cfg_key tls_server_keys[] = {
+	{ KEY("certificates", CFG_LIST, TS, certificates),
+	  .flags = CFG_F_REQUIRED | CFG_F_RELOAD, .min = 1, .max = MG_MAX_TLS_CERTS,
+	  .size = sizeof(struct mg_cfg_tls_cert),
+	  .count_off = offsetof(TS, n_certificates), .sub = &tls_cert_section,
+	  .doc = "the certificates, chosen by SNI against their names" },
+	{ KEY("default_certificate", CFG_I32, TS, default_certificate),
+	  .flags = CFG_F_RELOAD, .min = -1, .max = MG_MAX_TLS_CERTS - 1, .def = "0",
+	  .doc = "index into certificates for unknown or no SNI; -1 refuses the handshake" },
+	TLS_VERSION_KEYS(TS),
+	{ STR("groups", TS, groups), .flags = CFG_F_OSSL_LIST | CFG_F_RELOAD,
+	  .doc = "key exchange groups; absent: X25519, P-256, P-384" },
+	{ STR("sigalgs", TS, sigalgs), .flags = CFG_F_OSSL_LIST | CFG_F_RELOAD,
+	  .doc = "signature algorithms; absent: OpenSSL's" },
+	{ STR("alpn", TS, alpn), .flags = CFG_F_ALPN | CFG_F_RELOAD, .def = "http/1.1",
+	  .doc = "ALPN protocols, comma separated; \"\" = no ALPN" },
+	{ KEY("client_auth", CFG_ENUM, TS, client_auth), .flags = CFG_F_RELOAD,
+	  .def = "none", .enums = client_auth_names,
+	  .doc = "client certificates: not asked for, verified when sent, or required" },
+	{ STR("client_ca", TS, client_ca), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file of the CAs client certificates chain to" },
+	{ STR("crl", TS, crl), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file of CRLs for client certificates" },
+	{ KEY("verify_depth", CFG_U32, TS, verify_depth), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 10, .def = "4",
+	  .doc = "intermediate CAs allowed in a client's chain" },
+	{ STR("ticket_keys", TS, ticket_keys), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "session ticket keys; absent: no resumption" },
+	{ KEY("ticket_lifetime_s", CFG_U32, TS, ticket_lifetime_s), .flags = CFG_F_RELOAD,
+	  .min = 60, .max = 604800, .def = "7200", .doc = "how long a ticket resumes" },
+	TLS_ENGINE_KEYS(TS),
+	{ KEY("record_size", CFG_U32, TS, record_size), .flags = CFG_F_RELOAD,
+	  .min = 512, .max = 16384, .def = "16384",
+	  .doc = "plaintext bytes per record sent" },
+};
+#undef TS
+static const struct cfg_section tls_server_section = SECTION(tls_server_keys, -1);
+
 #define LS struct mg_cfg_listener
 static const struct cfg_key listener_keys[] = {
 	{ STR("name", LS, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the listener's name, for logs and statistics" },
 	{ KEY("mode", CFG_ENUM, LS, mode), .flags = CFG_F_RELOAD, .def = "tcp", .enums = mode_names,
 	  .doc = "tcp or udp: the L4 full-NAT path; service: TCP terminated here, "
-		 "served built-in; http: HTTP/1.1 proxied by routes" },
+		 "served built-in; http: HTTP/1.1 proxied by routes; https: the same over TLS" },
 	{ STR("port", LS, port_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
 	  .doc = "the port the VIP is on; absent: the port whose subnet holds the VIP" },
 	{ KEY("address", CFG_IP, LS, address), .flags = CFG_F_REQUIRED | CFG_F_RELOAD,
@@ -243,9 +335,13 @@ static const struct cfg_key listener_keys[] = {
 	  .max = 1099511627776LL, .def = "4294967296",
 	  .doc = "service source: the largest N a client may ask for" },
 	{ KEY("tcp", CFG_GROUP, LS, tcp), .sub = &tcp_section,
-	  .doc = "modes service and http: TCP settings of accepted connections" },
+	  .doc = "modes service, http and https: TCP settings of accepted connections" },
 	{ KEY("http", CFG_GROUP, LS, http), .flags = CFG_F_RELOAD, .sub = &http_section,
-	  .doc = "mode http: limits, timeouts and the headers added" },
+	  .doc = "modes http and https: limits, timeouts and the headers added" },
+	{ KEY("tls", CFG_GROUP, LS, tls), .flags = CFG_F_RELOAD, .sub = &tls_server_section,
+	  .doc = "mode https: certificates, versions and client certificates" },
+	{ STR("waf", LS, waf), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "modes http and https: the WAF policy of its requests; absent = none" },
 };
 #undef LS
 static const struct cfg_section listener_section =
@@ -402,6 +498,37 @@ static const struct cfg_key pool_keys[] = {
 #undef PL
 static const struct cfg_section pool_section = SECTION(pool_keys, -1);
 
+#define TC struct mg_cfg_tls_client
+static const struct cfg_key tls_client_keys[] = {
+	{ KEY("enabled", CFG_BOOL, TC, enabled), .flags = CFG_F_RELOAD, .def = "false",
+	  .doc = "true: TLS to the endpoints" },
+	{ STR("cert", TC, cert), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file: our client certificate, then its chain" },
+	{ STR("key", TC, key), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file: its private key" },
+	{ STR("ca", TC, ca), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file of the CAs endpoint certificates chain to" },
+	{ STR("crl", TC, crl), .flags = CFG_F_FILE | CFG_F_RELOAD,
+	  .doc = "PEM file of CRLs for endpoint certificates" },
+	{ KEY("verify_depth", CFG_U32, TC, verify_depth), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 10, .def = "4",
+	  .doc = "intermediate CAs allowed in an endpoint's chain" },
+	{ STR("sni", TC, sni), .flags = CFG_F_SNI | CFG_F_RELOAD,
+	  .doc = "the server name sent; absent: none" },
+	{ STR("expected_san", TC, expected_san), .flags = CFG_F_SAN | CFG_F_RELOAD,
+	  .doc = "a SAN the endpoint's certificate must have" },
+	TLS_VERSION_KEYS(TC),
+	{ STR("alpn", TC, alpn), .flags = CFG_F_ALPN | CFG_F_RELOAD,
+	  .doc = "ALPN protocols offered, comma separated; absent: none" },
+	{ KEY("session_reuse", CFG_BOOL, TC, session_reuse), .flags = CFG_F_RELOAD,
+	  .def = "true", .doc = "resume TLS sessions with the endpoints" },
+	TLS_ENGINE_KEYS(TC),
+};
+#undef TC
+#undef TLS_VERSION_KEYS
+#undef TLS_ENGINE_KEYS
+static const struct cfg_section tls_client_section = SECTION(tls_client_keys, -1);
+
 #define CL struct mg_cfg_cluster
 static const struct cfg_key cluster_keys[] = {
 	{ STR("name", CL, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
@@ -441,6 +568,8 @@ static const struct cfg_key cluster_keys[] = {
 	  .doc = "HTTP: kept-alive upstream connections" },
 	{ KEY("tcp", CFG_GROUP, CL, tcp), .sub = &tcp_section,
 	  .doc = "HTTP: TCP settings of upstream connections" },
+	{ KEY("tls", CFG_GROUP, CL, tls), .flags = CFG_F_RELOAD, .sub = &tls_client_section,
+	  .doc = "HTTP: TLS to the endpoints" },
 };
 #undef CL
 static const struct cfg_section cluster_section =
@@ -468,6 +597,8 @@ static const struct cfg_key logging_keys[] = {
 	{ KEY("access_log_ring", CFG_U32, LG, access_log_ring), .flags = CFG_F_POW2,
 	  .min = 64, .max = 1048576, .def = "4096",
 	  .doc = "access-log records a worker queues for the writer; more are dropped, counted" },
+	{ STR("waf_audit_log", LG, waf_audit_log), .flags = CFG_F_RELOAD, .def = "",
+	  .doc = "file of the WAF audit log: a JSON line per request that matched a rule" },
 };
 #undef LG
 static const struct cfg_section logging_section = SECTION(logging_keys, -1);
@@ -532,6 +663,16 @@ static const struct cfg_section header_match_section =
 static const struct cfg_section query_match_section =
 	SECTION(query_match_keys, offsetof(struct mg_cfg_kv_match, line));
 
+#define CM struct mg_cfg_cert_match
+static const struct cfg_key cert_match_keys[] = {
+	{ STR("subject", CM, subject), .flags = CFG_F_REGEX | CFG_F_RELOAD,
+	  .doc = "a regex on the whole subject, RFC 2253 form" },
+	{ STR("san", CM, san), .flags = CFG_F_SAN | CFG_F_RELOAD,
+	  .doc = "a SAN of the certificate: URI, IP address or DNS name" },
+};
+#undef CM
+static const struct cfg_section cert_match_section = SECTION(cert_match_keys, -1);
+
 /* The match group of a route: its keys are fields of the route itself. */
 #define RO struct mg_cfg_route
 static const struct cfg_key match_keys[] = {
@@ -555,6 +696,8 @@ static const struct cfg_key match_keys[] = {
 	  .max = MG_MAX_ROUTE_MATCHES, .size = sizeof(struct mg_cfg_kv_match),
 	  .count_off = offsetof(RO, n_query), .sub = &query_match_section,
 	  .doc = "conditions on query parameters, all must hold" },
+	{ KEY("client_cert", CFG_GROUP, RO, client_cert), .flags = CFG_F_RELOAD,
+	  .sub = &cert_match_section, .doc = "https: conditions on the client certificate" },
 };
 static const struct cfg_section match_section = SECTION(match_keys, -1);
 
@@ -624,7 +767,7 @@ static const struct cfg_key route_keys[] = {
 	{ KEY("listeners", CFG_STRS, RO, listeners), .flags = CFG_F_NAME | CFG_F_RELOAD,
 	  .min = 0, .max = MG_MAX_ROUTE_LISTENERS, .size = FSIZE(RO, listeners[0]),
 	  .count_off = offsetof(RO, n_listeners),
-	  .doc = "http listeners it serves; none = all of them" },
+	  .doc = "http and https listeners it serves; none = all of them" },
 	{ .name = "match", .type = CFG_GROUP, .off = 0, .flags = CFG_F_RELOAD,
 	  .sub = &match_section, .doc = "the conditions; none = every request" },
 	{ STR("cluster", RO, cluster_name), .flags = CFG_F_NAME | CFG_F_RELOAD,
@@ -654,10 +797,67 @@ static const struct cfg_key route_keys[] = {
 	{ KEY("timeout_ms", CFG_U32, RO, timeout_ms), .flags = CFG_F_RELOAD,
 	  .min = 0, .max = 3600000, .def = "0",
 	  .doc = "the whole request, all attempts; 0 = the cluster's" },
+	{ KEY("require_client_cert", CFG_BOOL, RO, require_client_cert),
+	  .flags = CFG_F_RELOAD, .def = "false",
+	  .doc = "https: 403 unless the client sent a verified certificate" },
+	{ STR("waf", RO, waf), .flags = CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the WAF policy of its requests: a name, or \"off\"; absent = the listener's" },
 };
 #undef RO
 static const struct cfg_section route_section =
 	SECTION(route_keys, offsetof(struct mg_cfg_route, line));
+
+static const struct cfg_enum waf_mode_names[] = {
+	{ "block", MG_CFG_WAF_BLOCK, false },
+	{ "detect", MG_CFG_WAF_DETECT, false },
+	{ NULL, 0, false },
+};
+
+#define WF struct mg_cfg_waf
+static const struct cfg_key waf_keys[] = {
+	{ STR("name", WF, name), .flags = CFG_F_REQUIRED | CFG_F_NAME | CFG_F_RELOAD,
+	  .doc = "the name listeners and routes refer to" },
+	{ STR("setup", WF, setup), .flags = CFG_F_RELOAD,
+	  .def = "/etc/modsecurity/crs/crs-setup.conf",
+	  .doc = "the CRS setup file, read first; \"\" = none" },
+	{ STR("rules_dir", WF, rules_dir), .flags = CFG_F_RELOAD,
+	  .def = "/usr/share/modsecurity-crs/rules",
+	  .doc = "every *.conf in it is loaded, by name (Debian's modsecurity-crs)" },
+	{ KEY("pre_files", CFG_STRS, WF, pre_files), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 4, .size = FSIZE(WF, pre_files[0]),
+	  .count_off = offsetof(WF, n_pre_files),
+	  .doc = "SecLang files read after setup, before the rules (site settings)" },
+	{ KEY("paranoia_level", CFG_U32, WF, paranoia_level), .flags = CFG_F_RELOAD,
+	  .min = 1, .max = 4, .def = "1", .doc = "the CRS paranoia level" },
+	{ KEY("mode", CFG_ENUM, WF, mode), .flags = CFG_F_RELOAD, .def = "block",
+	  .enums = waf_mode_names,
+	  .doc = "block: a denying verdict is answered; detect: only logged" },
+	{ KEY("block_status", CFG_U32, WF, block_status), .flags = CFG_F_RELOAD,
+	  .min = 400, .max = 599, .def = "403", .doc = "the status of a blocked request" },
+	{ KEY("remove_ids", CFG_STRS, WF, remove_ids), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_WAF_REMOVE, .size = FSIZE(WF, remove_ids[0]),
+	  .count_off = offsetof(WF, n_remove_ids),
+	  .doc = "rule ids or ranges (\"920300\", \"942100-942199\") left out" },
+	{ KEY("remove_tags", CFG_STRS, WF, remove_tags), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_WAF_REMOVE, .size = FSIZE(WF, remove_tags[0]),
+	  .count_off = offsetof(WF, n_remove_tags),
+	  .doc = "rules with these tags left out (\"attack-sqli\")" },
+	{ KEY("exclude_targets", CFG_STRS, WF, exclude_targets), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = MG_MAX_WAF_REMOVE, .size = FSIZE(WF, exclude_targets[0]),
+	  .count_off = offsetof(WF, n_exclude_targets),
+	  .doc = "\"ID:TARGET\": rule ID no longer inspects TARGET (\"942100:ARGS:password\")" },
+	{ KEY("body_limit", CFG_U32, WF, body_limit), .flags = CFG_F_RELOAD,
+	  .min = 0, .max = 16777216, .def = "131072",
+	  .doc = "request body bytes held and inspected; the rest is forwarded unread" },
+	{ KEY("rules_header", CFG_BOOL, WF, rules_header), .flags = CFG_F_RELOAD,
+	  .def = "false", .doc = "list the matched rule ids in X-Meshgate-Waf-Rules (test harnesses)" },
+	{ STR("cache_dir", WF, cache_dir), .flags = CFG_F_RELOAD,
+	  .def = "/var/cache/meshgate/waf",
+	  .doc = "where compiled databases are kept between starts; \"\" = none" },
+};
+#undef WF
+static const struct cfg_section waf_section =
+	SECTION(waf_keys, offsetof(struct mg_cfg_waf, line));
 
 #define MC struct mg_config
 static const struct cfg_key root_keys[] = {
@@ -678,7 +878,11 @@ static const struct cfg_key root_keys[] = {
 	{ KEY("routes", CFG_LIST, MC, routes), .flags = CFG_F_ALLOC | CFG_F_RELOAD,
 	  .min = 0, .max = MG_MAX_ROUTES, .size = sizeof(struct mg_cfg_route),
 	  .count_off = offsetof(MC, n_routes), .sub = &route_section,
-	  .doc = "mode http: which requests go where, first match wins" },
+	  .doc = "modes http and https: which requests go where, first match wins" },
+	{ KEY("waf", CFG_LIST, MC, waf), .flags = CFG_F_RELOAD, .min = 0,
+	  .max = MG_MAX_WAF_POLICIES, .size = sizeof(struct mg_cfg_waf),
+	  .count_off = offsetof(MC, n_waf), .sub = &waf_section,
+	  .doc = "WAF policies: the OWASP Core Rule Set on Hyperscan" },
 	{ KEY("logging", CFG_GROUP, MC, logging), .flags = CFG_F_RELOAD, .sub = &logging_section,
 	  .doc = "log level, destination and periodic statistics" },
 	{ KEY("impairment", CFG_LIST, MC, impairments), .flags = CFG_F_RELOAD,
@@ -697,7 +901,12 @@ FITS(neighbour_keys);
 FITS(timeout_keys);
 FITS(tcp_keys);
 FITS(http_keys);
+FITS(tls_cert_keys);
+FITS(tls_server_keys);
+FITS(tls_client_keys);
+FITS(cert_match_keys);
 FITS(listener_keys);
+FITS(waf_keys);
 FITS(endpoint_keys);
 FITS(health_keys);
 FITS(outlier_keys);
@@ -748,13 +957,18 @@ string_kind(unsigned flags)
 		flags & CFG_F_TOKEN ? "HTTP token" :
 		flags & CFG_F_HOSTPORT ? "host or host:port" :
 		flags & CFG_F_WILDCARD ? "host name or \"*.domain\"" :
-		flags & CFG_F_HOST ? "host name" :
+		flags & (CFG_F_HOST | CFG_F_SNI) ? "host name" :
 		flags & CFG_F_PATH ? "path" :
 		flags & CFG_F_TARGET ? "path with an optional ?query" :
 		flags & CFG_F_TEMPLATE ? "template" :
 		flags & CFG_F_TEXT ? "text" :
 		flags & CFG_F_STATUSES ? "status list" :
-		flags & CFG_F_QUERY ? "query parameter name" : "string";
+		flags & CFG_F_QUERY ? "query parameter name" :
+		flags & CFG_F_FILE ? "file" :
+		flags & CFG_F_REGEX ? "regular expression" :
+		flags & CFG_F_OSSL_LIST ? "OpenSSL list" :
+		flags & CFG_F_ALPN ? "ALPN protocol list" :
+		flags & CFG_F_SAN ? "URI, IP address or DNS name" : "string";
 }
 
 static const char *
@@ -775,6 +989,7 @@ cfg_key_summary(const struct cfg_key *k, char *buf, size_t len)
 	case CFG_U16:
 	case CFG_U32:
 	case CFG_U64:
+	case CFG_I32:
 		kind = k->flags & CFG_F_POW2 ? "integer, a power of two in " :
 			k->flags & CFG_F_PRIME ? "integer, a prime in " : "integer ";
 		snprintf(what, sizeof(what), "%s%" PRId64 "..%" PRId64, kind,

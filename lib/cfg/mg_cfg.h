@@ -30,6 +30,8 @@
 #define MG_MAX_EAL_ARGS		16
 #define MG_MAX_WORKERS		64
 #define MG_MAX_STATIC_NEIGH	16	/* static neighbours per port */
+#define MG_MAX_WAF_POLICIES	8
+#define MG_MAX_WAF_REMOVE	64	/* rule ids, tags, targets removed */
 #define MG_MAX_ROUTES		16384	/* allocated for the routes present */
 #define MG_MAX_ROUTE_HOSTS	8	/* host patterns per route */
 #define MG_MAX_ROUTE_MATCHES	4	/* header or query conditions per route */
@@ -43,6 +45,9 @@
 #define MG_HDR_NAME_MAX		48
 #define MG_HDR_VALUE_MAX	160	/* values and templates with %{var} */
 #define MG_BODY_MAX		512	/* direct-response bodies */
+#define MG_MAX_TLS_CERTS	16	/* certificates per https listener */
+#define MG_TLS_LIST_MAX		256	/* OpenSSL cipher, group, sigalg lists */
+#define MG_ALPN_MAX		32	/* "http/1.1,http/1.0" */
 
 struct mg_cfg_dataplane {
 	uint32_t workers;		/* worker lcores (the main lcore is extra) */
@@ -96,7 +101,15 @@ enum mg_listener_mode {
 	MG_MODE_UDP,			/* L4 full-NAT */
 	MG_MODE_SERVICE,		/* TCP terminated by lib/tcp, served built-in */
 	MG_MODE_HTTP,			/* TCP terminated, HTTP/1.1 proxied by routes */
+	MG_MODE_HTTPS,			/* the same over TLS terminated here */
 };
+
+/* Modes http and https: routes serve them and they have http settings. */
+static inline bool
+mg_listener_mode_is_http(enum mg_listener_mode mode)
+{
+	return mode == MG_MODE_HTTP || mode == MG_MODE_HTTPS;
+}
 
 /* TCP settings of a listener that terminates connections. */
 struct mg_cfg_tcp {
@@ -119,7 +132,7 @@ struct mg_cfg_l4_timeouts {		/* seconds */
 	uint32_t udp;
 };
 
-/* HTTP settings of a listener in mode "http". */
+/* HTTP settings of a listener in mode "http" or "https". */
 struct mg_cfg_http {
 	uint32_t max_request_line;	/* 414 beyond it */
 	uint32_t max_header_size;	/* 431 beyond it (the whole head) */
@@ -140,6 +153,84 @@ struct mg_cfg_http {
 	bool access_log;		/* one JSON line per request */
 };
 
+/*
+ * TLS, as lib/tls takes it (struct mg_tls_server_params and
+ * mg_tls_client_params). Versions are the wire values (TLS1_2_VERSION,
+ * TLS1_3_VERSION); the other enums have the values of lib/tls's
+ * mg_tls_client_auth and mg_tls_record_path. Paths name files that were
+ * regular and readable when the configuration was loaded; a relative path
+ * is stored joined to the configuration file's directory. Their contents
+ * (certificates, keys, CRLs, ticket keys) are read by lib/tls, not here.
+ */
+enum mg_cfg_tls_version {
+	MG_CFG_TLS_1_2 = 0x0303,
+	MG_CFG_TLS_1_3 = 0x0304,
+};
+
+enum mg_cfg_client_auth {
+	MG_CFG_CLIENT_AUTH_NONE,
+	MG_CFG_CLIENT_AUTH_OPTIONAL,	/* a certificate sent must verify */
+	MG_CFG_CLIENT_AUTH_REQUIRED,
+};
+
+enum mg_cfg_tls_record_path {
+	MG_CFG_TLS_RECORD_IPSEC_MB,	/* AES-GCM records sealed on IPsec-MB */
+	MG_CFG_TLS_RECORD_OPENSSL,	/* OpenSSL's record layer throughout */
+};
+
+/* A certificate of an https listener, chosen by SNI against its names. */
+struct mg_cfg_tls_cert {
+	char cert[MG_PATH_MAX];		/* PEM: the certificate, then its chain */
+	char key[MG_PATH_MAX];		/* PEM private key */
+	char ocsp[MG_PATH_MAX];		/* DER OCSP response stapled; "" = none */
+	int line;
+};
+
+/* TLS termination of a listener in mode "https". Lists of OpenSSL names
+ * left "" take lib/tls's defaults. */
+struct mg_cfg_tls_server {
+	uint32_t n_certificates;	/* 1..MG_MAX_TLS_CERTS */
+	struct mg_cfg_tls_cert certificates[MG_MAX_TLS_CERTS];
+	int32_t default_certificate;	/* for unknown or no SNI; -1 = refuse */
+	enum mg_cfg_tls_version min_version, max_version;	/* min <= max */
+	char ciphers[MG_TLS_LIST_MAX];	/* TLS 1.2 cipher list */
+	char ciphersuites[MG_TLS_LIST_MAX];	/* TLS 1.3 suites */
+	char groups[MG_TLS_LIST_MAX];	/* key exchange groups */
+	char sigalgs[MG_TLS_LIST_MAX];	/* signature algorithms */
+	char alpn[MG_ALPN_MAX];		/* comma list of http/1.x; "" = no ALPN */
+	enum mg_cfg_client_auth client_auth;
+	char client_ca[MG_PATH_MAX];	/* set exactly when client_auth != NONE */
+	char crl[MG_PATH_MAX];		/* PEM CRLs; "" = none */
+	uint32_t verify_depth;		/* intermediate CAs allowed; 0 = the leaf's
+					 * issuer is in client_ca (lib/tls:
+					 * MG_TLS_DEPTH_DIRECT) */
+	char ticket_keys[MG_PATH_MAX];	/* "" = no tickets, no resumption */
+	uint32_t ticket_lifetime_s;
+	uint32_t handshake_timeout_ms;
+	enum mg_cfg_tls_record_path record_path;
+	uint32_t record_size;		/* plaintext bytes per record sent */
+};
+
+/* TLS from the proxy to a cluster's endpoints (clusters of routes only). */
+struct mg_cfg_tls_client {
+	bool enabled;			/* false: plain TCP, the rest unused */
+	char cert[MG_PATH_MAX];		/* our certificate (+chain); "" = none */
+	char key[MG_PATH_MAX];		/* set exactly when cert is */
+	char ca[MG_PATH_MAX];		/* set when enabled: peers are verified */
+	char crl[MG_PATH_MAX];		/* "" = none */
+	uint32_t verify_depth;		/* as for mg_cfg_tls_server */
+	char sni[MG_HOST_MAX];		/* a host name; "" = no SNI sent */
+	char expected_san[MG_URI_MAX];	/* the endpoint's URI, IP or DNS SAN;
+					 * "" = any certificate ca vouches for */
+	enum mg_cfg_tls_version min_version, max_version;
+	char ciphers[MG_TLS_LIST_MAX];
+	char ciphersuites[MG_TLS_LIST_MAX];
+	char alpn[MG_ALPN_MAX];		/* "" = none offered */
+	bool session_reuse;		/* resume sessions with the endpoints */
+	uint32_t handshake_timeout_ms;
+	enum mg_cfg_tls_record_path record_path;
+};
+
 struct mg_cfg_listener {
 	char name[MG_NAME_MAX];
 	enum mg_listener_mode mode;
@@ -153,8 +244,11 @@ struct mg_cfg_listener {
 	char service[16];		/* mode "service": echo, discard, source, http */
 	uint32_t http_body_size;	/* service "http" */
 	uint64_t source_max_bytes;	/* service "source" */
-	struct mg_cfg_tcp tcp;		/* modes "service" and "http" */
-	struct mg_cfg_http http;	/* mode "http" */
+	struct mg_cfg_tcp tcp;		/* modes "service", "http", "https" */
+	struct mg_cfg_http http;	/* modes "http" and "https" */
+	struct mg_cfg_tls_server tls;	/* mode "https" */
+	char waf[MG_NAME_MAX];		/* modes http(s): a WAF policy; "" = none */
+	int32_t waf_idx;		/* resolved: mg_config.waf index, -1 */
 	int line;
 };
 
@@ -253,6 +347,7 @@ struct mg_cfg_cluster {
 	struct mg_cfg_retry retry;
 	struct mg_cfg_pool pool;
 	struct mg_cfg_tcp tcp;		/* upstream connections of the proxy */
+	struct mg_cfg_tls_client tls;	/* ... and TLS on them */
 	char port_name[MG_NAME_MAX];	/* the port that reaches the endpoints */
 	uint32_t port_idx;		/* resolved */
 	int line;
@@ -287,7 +382,7 @@ enum mg_value_match {
 	X(host, "the request's host, lowercased, without a port")	\
 	X(path, "the request's path, without the query")		\
 	X(method, "the request's method")				\
-	X(scheme, "\"http\"")						\
+	X(scheme, "\"http\" or \"https\"")				\
 	X(listener, "the name of the listener")				\
 	X(upstream_address, "the endpoint, ADDR:PORT or [ADDR]:PORT")
 
@@ -305,6 +400,15 @@ struct mg_cfg_kv_match {
 	enum mg_value_match type;
 	bool invert;			/* the route matches when this does not */
 	int line;
+};
+
+/* Conditions on the client certificate, verified on an https listener;
+ * a request without one does not match. */
+struct mg_cfg_cert_match {
+	char subject[MG_URI_MAX];	/* regex on the whole RFC 2253 subject;
+					 * "" = any */
+	char san[MG_URI_MAX];		/* a URI, DNS or IP SAN equal to this;
+					 * "" = any */
 };
 
 struct mg_cfg_header_op {
@@ -340,25 +444,28 @@ struct mg_cfg_redirect {
 };
 
 /*
- * A route of the http listeners. Routes are tried in file order and the
+ * A route of the http and https listeners. Routes are tried in file order and the
  * first whose conditions all hold serves the request. Hosts and header
  * names compare case-insensitively (hosts are stored lowercased, without a
  * port); paths, methods, query names and values byte for byte, query
- * parameters as they appear in the request (not percent-decoded). Regular expressions are Hyperscan
- * syntax and match the whole path or value: the loader compiles each alone
+ * parameters as they appear in the request (not percent-decoded). Regular
+ * expressions are Hyperscan syntax and match the whole path, value or
+ * certificate subject: the loader compiles each alone
  * and as "\A(?:RE)\z", with HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY in
  * HS_MODE_BLOCK. path_type is MG_PATH_ANY exactly when there is no path.
  * Only routes with a cluster or splits have rewrites, request_headers or
  * timeout_ms; header changes never touch Connection, Content-Length,
  * Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade,
- * nor (on requests) Host.
+ * nor (on requests) Host. A route with require_client_cert or a
+ * client_cert condition serves at least one https listener whose
+ * client_auth is not none.
  */
 struct mg_cfg_route {
 	char name[MG_NAME_MAX];
-	uint32_t n_listeners;		/* 0 = every http listener */
+	uint32_t n_listeners;		/* 0 = every http(s) listener */
 	char listeners[MG_MAX_ROUTE_LISTENERS][MG_NAME_MAX];
 	uint64_t listener_mask;		/* resolved: bit i = mg_config.listeners[i];
-					 * with no listeners, every http one */
+					 * with no listeners, every http(s) one */
 
 	/* match: all conditions present must hold */
 	uint32_t n_hosts;		/* exact names or "*.suffix"; 0 = any */
@@ -371,6 +478,7 @@ struct mg_cfg_route {
 	struct mg_cfg_kv_match headers[MG_MAX_ROUTE_MATCHES];
 	uint32_t n_query;
 	struct mg_cfg_kv_match query[MG_MAX_ROUTE_MATCHES];
+	struct mg_cfg_cert_match client_cert;
 
 	/* action: exactly one of cluster, splits, direct, redirect */
 	char cluster_name[MG_NAME_MAX];
@@ -388,6 +496,12 @@ struct mg_cfg_route {
 	struct mg_cfg_header_ops response_headers;
 	uint64_t max_body_size;		/* 0 = the listener's */
 	uint32_t timeout_ms;		/* whole request; 0 = the cluster's */
+	char waf[MG_NAME_MAX];		/* "" = the listener's, "off", or a name */
+	int32_t waf_idx;		/* resolved: MG_CFG_WAF_INHERIT, -1 (off)
+					 * or an mg_config.waf index */
+	bool require_client_cert;	/* matched, but answered 403 unless the
+					 * connection has a verified client
+					 * certificate */
 	int line;
 };
 
@@ -396,6 +510,7 @@ struct mg_cfg_logging {
 	char file[MG_PATH_MAX];		/* "" = stderr */
 	uint32_t stats_interval_s;	/* periodic stats line; 0 = off */
 	char access_log[MG_PATH_MAX];	/* JSON lines; "" = none */
+	char waf_audit_log[MG_PATH_MAX];	/* JSON lines; "" = none */
 	uint32_t access_log_ring;	/* records queued per worker */
 };
 
@@ -410,6 +525,35 @@ struct mg_cfg_impairment {
 	int line;
 };
 
+enum mg_cfg_waf_mode {
+	MG_CFG_WAF_BLOCK,		/* a denying rule answers block_status */
+	MG_CFG_WAF_DETECT,		/* match and log only */
+};
+
+#define MG_CFG_WAF_INHERIT	(-2)	/* a route without waf: the listener's */
+
+/* A WAF policy: the OWASP CRS (or any SecLang files) as lib/waf loads it. */
+struct mg_cfg_waf {
+	char name[MG_NAME_MAX];
+	char setup[MG_PATH_MAX];	/* crs-setup.conf; "" = none */
+	char rules_dir[MG_PATH_MAX];	/* every *.conf in it, by name */
+	uint32_t n_pre_files;		/* read after setup, before the rules */
+	char pre_files[4][MG_PATH_MAX];
+	uint32_t paranoia_level;	/* 1..4 */
+	enum mg_cfg_waf_mode mode;
+	uint32_t block_status;		/* answer of a block */
+	uint32_t n_remove_ids;		/* SecRuleRemoveById */
+	char remove_ids[MG_MAX_WAF_REMOVE][16];
+	uint32_t n_remove_tags;		/* SecRuleRemoveByTag */
+	char remove_tags[MG_MAX_WAF_REMOVE][64];
+	uint32_t n_exclude_targets;	/* "ID:TARGET": SecRuleUpdateTargetById */
+	char exclude_targets[MG_MAX_WAF_REMOVE][128];
+	uint32_t body_limit;		/* request body bytes inspected (held) */
+	bool rules_header;		/* X-Meshgate-Waf-Rules on responses */
+	char cache_dir[MG_PATH_MAX];	/* compiled databases; "" = none */
+	int line;
+};
+
 struct mg_config {
 	char path[MG_PATH_MAX];
 	struct mg_cfg_dataplane dataplane;
@@ -421,6 +565,8 @@ struct mg_config {
 	struct mg_cfg_cluster clusters[MG_MAX_CLUSTERS];
 	uint32_t n_routes;
 	struct mg_cfg_route *routes;	/* n_routes, allocated with the config */
+	uint32_t n_waf;
+	struct mg_cfg_waf waf[MG_MAX_WAF_POLICIES];
 	struct mg_cfg_logging logging;
 	uint32_t n_impairments;
 	struct mg_cfg_impairment impairments[MG_MAX_IMPAIRMENTS];

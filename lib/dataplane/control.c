@@ -261,6 +261,42 @@ announce(struct mg_dataplane *dp, uint64_t now)
 	}
 }
 
+/* WAF audit lines from the workers, into logging.waf_audit_log (dropped,
+ * and counted, without one). */
+static void
+waf_audit_drain(struct mg_dataplane *dp)
+{
+	const char *path = dp->cfg->logging.waf_audit_log;
+	static struct mg_audit_line a[8];	/* main lcore only */
+
+	if (dp->waf_audit_log == NULL && path[0] != '\0') {
+		dp->waf_audit_log = fopen(path, "a");
+		if (dp->waf_audit_log == NULL)
+			dp->waf_audit_errors++;
+	}
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		struct rte_ring *ring = dp->workers[i]->waf_audit;
+		unsigned n;
+
+		if (ring == NULL)
+			continue;
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(ring, a, sizeof(a[0]),
+							   RTE_DIM(a), NULL);
+			for (unsigned k = 0; k < n; k++) {
+				if (dp->waf_audit_log != NULL &&
+				    fwrite(a[k].text, 1, a[k].len, dp->waf_audit_log) == a[k].len &&
+				    fputc('\n', dp->waf_audit_log) != EOF)
+					dp->waf_audit_lines++;
+				else
+					dp->waf_audit_errors++;
+			}
+		} while (n == RTE_DIM(a));
+	}
+	if (dp->waf_audit_log != NULL)
+		fflush(dp->waf_audit_log);
+}
+
 /* Access-log records from the workers, as JSON lines. Formatting and
  * writing happen here so that a worker never waits for the disk. */
 static void
@@ -270,9 +306,12 @@ access_log_drain(struct mg_dataplane *dp)
 	struct mg_access_record r[32];
 	char line[2048];
 
-	if (atomic_exchange(&dp->reopen_logs, false) && dp->access_log != NULL) {
-		fclose(dp->access_log);
-		dp->access_log = NULL;
+	if (atomic_exchange(&dp->reopen_logs, false)) {
+		if (dp->access_log != NULL)
+			fclose(dp->access_log);
+		if (dp->waf_audit_log != NULL)
+			fclose(dp->waf_audit_log);
+		dp->access_log = dp->waf_audit_log = NULL;
 	}
 	if (dp->access_log == NULL && path[0] != '\0') {
 		dp->access_log = fopen(path, "a");
@@ -305,6 +344,7 @@ access_log_drain(struct mg_dataplane *dp)
 	}
 	if (dp->access_log != NULL)
 		fflush(dp->access_log);
+	waf_audit_drain(dp);
 }
 
 static void

@@ -6,6 +6,8 @@
  * the RCU variable that lets the main lcore replace tables under them.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <time.h>
@@ -20,6 +22,80 @@
 RTE_LOG_REGISTER(mg_dp_logtype, mg.dp, INFO);
 
 #define MG_RING_SIZE 4096
+
+/* The WAF policies, as lib/waf loads them (main lcore; a restart with
+ * unchanged rules loads the compiled databases from cache_dir). */
+static int
+waf_load(struct mg_dataplane *dp, char *err, size_t err_len)
+{
+	const struct mg_config *cfg = dp->cfg;
+
+	for (uint32_t i = 0; i < cfg->n_waf; i++) {
+		const struct mg_cfg_waf *w = &cfg->waf[i];
+		struct mg_waf_conf *c = &dp->waf_conf[i];
+		uint32_t n_ids = 0, cap = 0;
+		char why[MG_WAF_ERRLEN];
+
+		memset(c, 0, sizeof(*c));
+		c->setup = w->setup[0] ? w->setup : NULL;
+		c->rules_dir = w->rules_dir;
+		for (uint32_t k = 0; k < w->n_pre_files; k++)
+			dp->waf_pre_files[i][k] = w->pre_files[k];
+		c->pre_files = dp->waf_pre_files[i];
+		c->n_pre_files = w->n_pre_files;
+		c->paranoia = (uint8_t)w->paranoia_level;
+		c->mode = w->mode == MG_CFG_WAF_DETECT ? MG_WAF_MODE_DETECT
+						       : MG_WAF_MODE_BLOCK;
+		c->block_status = (uint16_t)w->block_status;
+		c->cache_dir = w->cache_dir[0] ? w->cache_dir : NULL;
+		c->body_limit = w->body_limit;
+		for (uint32_t k = 0; k < w->n_remove_ids; k++) {
+			unsigned long a = 0, b = 0;
+
+			if (sscanf(w->remove_ids[k], "%lu-%lu", &a, &b) != 2)
+				b = a;
+			cap += (uint32_t)(b - a + 1);
+		}
+		if (cap > 0) {
+			dp->waf_remove_ids[i] = calloc(cap, sizeof(uint32_t));
+			if (dp->waf_remove_ids[i] == NULL)
+				return -ENOMEM;
+		}
+		for (uint32_t k = 0; k < w->n_remove_ids; k++) {
+			unsigned long a = 0, b = 0;
+
+			if (sscanf(w->remove_ids[k], "%lu-%lu", &a, &b) != 2)
+				b = a;
+			for (unsigned long id = a; id <= b && n_ids < cap; id++)
+				dp->waf_remove_ids[i][n_ids++] = (uint32_t)id;
+		}
+		c->remove_ids = dp->waf_remove_ids[i];
+		c->n_remove_ids = n_ids;
+		for (uint32_t k = 0; k < w->n_remove_tags; k++)
+			dp->waf_remove_tags[i][k] = w->remove_tags[k];
+		c->remove_tags = dp->waf_remove_tags[i];
+		c->n_remove_tags = w->n_remove_tags;
+		for (uint32_t k = 0; k < w->n_exclude_targets; k++) {
+			const char *t = w->exclude_targets[k];
+
+			dp->waf_targets[i][k].id = (uint32_t)strtoul(t, NULL, 10);
+			dp->waf_targets[i][k].target = strchr(t, ':') + 1;
+		}
+		c->remove_targets = dp->waf_targets[i];
+		c->n_remove_targets = w->n_exclude_targets;
+		dp->waf[i] = mg_waf_load(c, why, sizeof(why));
+		if (dp->waf[i] == NULL) {
+			snprintf(err, err_len, "waf %s: %s", w->name, why);
+			return -EINVAL;
+		}
+		MG_DP_LOG(INFO, "waf %s: %u rules, %u Hyperscan databases, loaded in %"
+			  PRIu64 " ms%s", w->name, mg_waf_ruleset_stats(dp->waf[i])->rules,
+			  mg_waf_ruleset_stats(dp->waf[i])->groups,
+			  mg_waf_ruleset_stats(dp->waf[i])->total_us / 1000,
+			  mg_waf_ruleset_stats(dp->waf[i])->from_cache ? " (cache)" : "");
+	}
+	return 0;
+}
 
 static int
 tables_build(struct mg_dataplane *dp, char *err, size_t err_len)
@@ -99,15 +175,18 @@ tables_build(struct mg_dataplane *dp, char *err, size_t err_len)
 		l->listen_port = cl->listen_port;
 		l->proto = cl->mode == MG_MODE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 		l->terminate = cl->mode == MG_MODE_SERVICE ||
-			       cl->mode == MG_MODE_HTTP;
+			       mg_listener_mode_is_http(cl->mode);
 		l->id = (uint16_t)i;
 		l->in_port = (uint16_t)cl->port_idx;
 		l->cluster = cl->cluster_idx;
 	}
 	dp->n_listeners = cfg->n_listeners;
 
+	if (waf_load(dp, err, err_len) != 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < cfg->n_listeners; i++)
-		if (cfg->listeners[i].mode == MG_MODE_HTTP && dp->routes == NULL) {
+		if (mg_listener_mode_is_http(cfg->listeners[i].mode) &&
+		    dp->routes == NULL) {
 			char rerr[256];
 
 			dp->routes = mg_route_table_create(cfg, rerr, sizeof(rerr));
@@ -416,6 +495,12 @@ mg_dataplane_free(struct mg_dataplane *dp)
 		mg_lb_free(atomic_load(&dp->clusters[cl].lb));
 	mg_health_free(dp->health);
 	mg_route_table_free(dp->routes);
+	for (uint32_t i = 0; i < MG_MAX_WAF_POLICIES; i++) {
+		mg_waf_ruleset_free(dp->waf[i]);
+		free(dp->waf_remove_ids[i]);
+	}
+	if (dp->waf_audit_log != NULL)
+		fclose(dp->waf_audit_log);
 	if (dp->access_log != NULL && dp->access_log != stderr)
 		fclose(dp->access_log);
 	mg_ports_close(dp);

@@ -33,6 +33,7 @@
 #include "mg_proxy.h"
 #include "mg_route.h"
 #include "mg_service.h"
+#include "mg_waf.h"
 #include "mg_tcp.h"
 
 /* Drops of the pipeline itself; parsing drops are MG_NET_DROPS and
@@ -67,6 +68,12 @@ enum mg_ctl_msg_kind {
 	MG_CTL_NEIGH_LEARN,	/* ip/mac seen on port */
 	MG_CTL_NEIGH_MISS,	/* a worker needed ip on port and had no MAC */
 	MG_CTL_HEALTH_REPLY,	/* a probe was answered */
+};
+
+/* Worker -> main lcore: one WAF audit line. */
+struct mg_audit_line {
+	uint32_t len;
+	char text[MG_PROXY_AUDIT_MAX];
 };
 
 /* Main lcore -> worker 0: start an HTTP health probe. */
@@ -149,6 +156,7 @@ struct mg_worker {
 	struct mg_proxy *proxy;		/* HTTP listeners and probes, or NULL */
 	struct rte_ring *access_log;	/* struct mg_access_record -> main */
 	struct rte_ring *probe_req;	/* struct mg_probe_req <- main */
+	struct rte_ring *waf_audit;	/* struct mg_audit_line -> main */
 } __rte_cache_aligned;
 
 struct mg_dp_port {
@@ -192,6 +200,15 @@ struct mg_dataplane {
 	} lb_retired[256];
 
 	struct mg_route_table *routes;	/* NULL without HTTP listeners */
+	/* WAF policies (cfg->waf[]), loaded at start */
+	struct mg_waf_ruleset *waf[MG_MAX_WAF_POLICIES];
+	struct mg_waf_conf waf_conf[MG_MAX_WAF_POLICIES];
+	uint32_t *waf_remove_ids[MG_MAX_WAF_POLICIES];
+	const char *waf_remove_tags[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
+	const char *waf_pre_files[MG_MAX_WAF_POLICIES][4];
+	struct mg_waf_target_exclusion waf_targets[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
+	FILE *waf_audit_log;
+	uint64_t waf_audit_lines, waf_audit_errors;
 	FILE *access_log;		/* main lcore only */
 	_Atomic bool reopen_logs;	/* set from a signal handler */
 	uint64_t access_log_lines, access_log_errors;

@@ -94,7 +94,7 @@ listen_on(struct mg_worker *w, const struct mg_cfg_listener *cl,
 	/* The proxy queues a response head and its body in separate sends:
 	 * with Nagle the body would wait for the client's delayed ACK of the
 	 * head (40 ms). */
-	if (cl->mode == MG_MODE_HTTP)
+	if (mg_listener_mode_is_http(cl->mode))
 		lp.conn.nodelay = true;
 	lp.event = event;
 	lp.user = user;
@@ -111,7 +111,7 @@ mg_dp_needs_tcp(const struct mg_config *cfg)
 {
 	for (uint32_t l = 0; l < cfg->n_listeners; l++)
 		if (cfg->listeners[l].mode == MG_MODE_SERVICE ||
-		    cfg->listeners[l].mode == MG_MODE_HTTP)
+		    mg_listener_mode_is_http(cfg->listeners[l].mode))
 			return true;
 	for (uint32_t c = 0; c < cfg->n_clusters; c++)
 		if (cfg->clusters[c].health.type == MG_HEALTH_HTTP)
@@ -139,6 +139,18 @@ proxy_access_log(void *ctx, const struct mg_access_record *r)
 					sizeof(*r)) == 0;
 }
 
+static bool
+proxy_waf_audit(void *ctx, const char *line, uint32_t len)
+{
+	struct mg_worker *w = ctx;
+	struct mg_audit_line a;
+
+	a.len = len < sizeof(a.text) ? len : (uint32_t)sizeof(a.text) - 1;
+	memcpy(a.text, line, a.len);
+	return rte_ring_sp_enqueue_elem(w->waf_audit, &a,
+		offsetof(struct mg_audit_line, text) + sizeof(a.text)) == 0;
+}
+
 static void
 proxy_probe_done(void *ctx, uint32_t target, uint32_t probe_id, bool up)
 {
@@ -157,7 +169,7 @@ proxy_init(struct mg_dataplane *dp, struct mg_worker *w, int socket,
 {
 	const struct mg_config *cfg = dp->cfg;
 	struct mg_proxy_params pp;
-	char name[RTE_RING_NAMESIZE];
+	char name[RTE_RING_NAMESIZE], why[256];
 	uint32_t ring = cfg->logging.access_log_ring;
 
 	snprintf(name, sizeof(name), "mg_alog_%u", w->index);
@@ -167,7 +179,10 @@ proxy_init(struct mg_dataplane *dp, struct mg_worker *w, int socket,
 	snprintf(name, sizeof(name), "mg_probe_%u", w->index);
 	w->probe_req = rte_ring_create_elem(name, sizeof(struct mg_probe_req),
 			1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (w->access_log == NULL || w->probe_req == NULL) {
+	snprintf(name, sizeof(name), "mg_waud_%u", w->index);
+	w->waf_audit = rte_ring_create_elem(name, sizeof(struct mg_audit_line),
+			512, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->access_log == NULL || w->probe_req == NULL || w->waf_audit == NULL) {
 		snprintf(err, err_len, "worker %u: no memory for the proxy's rings",
 			 w->index);
 		return -ENOMEM;
@@ -176,6 +191,7 @@ proxy_init(struct mg_dataplane *dp, struct mg_worker *w, int socket,
 	pp.cfg = cfg;
 	pp.routes = dp->routes;
 	pp.tcp = w->tcp;
+	pp.pool = dp->pool;
 	pp.worker_index = w->index;
 	pp.n_workers = dp->n_workers;
 	pp.max_sessions = cfg->dataplane.tcp_max_conns;
@@ -185,13 +201,19 @@ proxy_init(struct mg_dataplane *dp, struct mg_worker *w, int socket,
 	pp.cluster_lb = proxy_cluster_lb;
 	pp.access_log = proxy_access_log;
 	pp.probe_done = proxy_probe_done;
+	pp.waf_audit = proxy_waf_audit;
+	pp.n_waf = cfg->n_waf;
+	for (uint32_t i = 0; i < cfg->n_waf; i++) {
+		pp.waf[i] = dp->waf[i];
+		pp.waf_conf[i] = dp->waf_conf[i];
+	}
 	pp.ctx = w;
 	pp.wall_offset_us = dp->wall_offset_us;
-	w->proxy = mg_proxy_create(&pp);
+	w->proxy = mg_proxy_create(&pp, why, sizeof(why));
 	if (w->proxy == NULL) {
 		snprintf(err, err_len, "worker %u: cannot create the HTTP proxy: %s",
-			 w->index, rte_strerror(rte_errno));
-		return -ENOMEM;
+			 w->index, why);
+		return -rte_errno;
 	}
 	return 0;
 }
@@ -242,7 +264,7 @@ mg_dp_tcp_init(struct mg_dataplane *dp, struct mg_worker *w, char *err,
 		struct mg_service_params svp;
 		int rc;
 
-		if (cl->mode == MG_MODE_HTTP) {
+		if (mg_listener_mode_is_http(cl->mode)) {
 			rc = listen_on(w, cl, mg_proxy_event,
 				       mg_proxy_listener_user(w->proxy, l), err, err_len);
 			if (rc != 0)
@@ -283,7 +305,8 @@ mg_dp_tcp_free(struct mg_worker *w)
 	w->proxy = NULL;
 	rte_ring_free(w->access_log);
 	rte_ring_free(w->probe_req);
-	w->access_log = w->probe_req = NULL;
+	rte_ring_free(w->waf_audit);
+	w->access_log = w->probe_req = w->waf_audit = NULL;
 	for (uint32_t l = 0; l < MG_MAX_LISTENERS; l++) {
 		mg_service_free(w->service[l]);
 		w->service[l] = NULL;

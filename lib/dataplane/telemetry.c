@@ -403,6 +403,13 @@ tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "access_log_dropped", sum.log_dropped);
 	rte_tel_data_add_dict_u64(d, "access_log_written", dp->access_log_lines);
 	rte_tel_data_add_dict_u64(d, "access_log_errors", dp->access_log_errors);
+	rte_tel_data_add_dict_u64(d, "tls_handshakes", sum.tls_handshakes);
+	rte_tel_data_add_dict_u64(d, "tls_failures", sum.tls_failures);
+	rte_tel_data_add_dict_u64(d, "upstream_tls_failures", sum.upstream_tls_failures);
+	rte_tel_data_add_dict_u64(d, "waf_matched", sum.waf_matched);
+	rte_tel_data_add_dict_u64(d, "waf_blocked", sum.waf_blocked);
+	rte_tel_data_add_dict_u64(d, "waf_audit_dropped", sum.waf_audit_dropped);
+	rte_tel_data_add_dict_u64(d, "waf_audit_written", dp->waf_audit_lines);
 	rte_tel_data_add_dict_u64(d, "health_probes", sum.probes);
 	rte_tel_data_add_dict_u64(d, "health_probe_failures", sum.probe_failures);
 	e = rte_tel_data_alloc();

@@ -32,6 +32,10 @@
 #include "mg_addr.h"
 #include "mg_cfg.h"
 #include "mg_tcp.h"
+#include "mg_waf.h"
+
+/* The longest WAF audit line handed to the main lcore. */
+#define MG_PROXY_AUDIT_MAX 2048
 
 struct mg_lb;
 struct mg_route_table;
@@ -43,6 +47,9 @@ struct mg_proxy;
 #define MG_PROXY_ERRORS(X)						\
 	X(BAD_REQUEST, 400, "malformed request")			\
 	X(NO_ROUTE, 404, "no route matches")				\
+	X(CLIENT_CERT, 403, "client certificate required")		\
+	X(WAF_BLOCKED, 403, "request blocked by the WAF")		\
+	X(WAF_DROPPED, 0, "connection dropped by the WAF")		\
 	X(HEADER_TIMEOUT, 408, "request head not received in time")	\
 	X(BODY_TIMEOUT, 408, "request body stalled")			\
 	X(BODY_TOO_LARGE, 413, "request body too large")		\
@@ -57,6 +64,7 @@ struct mg_proxy;
 	X(OVERLOADED, 503, "no buffer for the request")			\
 	X(CONNECT_FAILED, 503, "upstream connect failed")		\
 	X(UPSTREAM_RESET, 502, "upstream reset the connection")		\
+	X(UPSTREAM_TLS, 502, "upstream TLS handshake failed")		\
 	X(BAD_RESPONSE, 502, "malformed upstream response")		\
 	X(RESPONSE_TIMEOUT, 504, "upstream response timeout")		\
 	X(REQUEST_TIMEOUT, 504, "request timeout")			\
@@ -103,6 +111,7 @@ struct mg_proxy_params {
 	const struct mg_config *cfg;
 	const struct mg_route_table *routes;
 	struct mg_tcp_stack *tcp;
+	struct rte_mempool *pool;	/* mbufs for decrypted bytes (TLS) */
 	uint32_t worker_index, n_workers;
 	uint32_t max_sessions;		/* client connections */
 	uint32_t max_upstreams;		/* upstream connections */
@@ -115,6 +124,14 @@ struct mg_proxy_params {
 	/* Hand an access record to the main lcore; must not block. Returns
 	 * false when it was dropped (ring full): counted. */
 	bool (*access_log)(void *ctx, const struct mg_access_record *r);
+	/* A WAF audit line (JSON, no newline) for the main lcore; must not
+	 * block; false: dropped (counted). */
+	bool (*waf_audit)(void *ctx, const char *line, uint32_t len);
+	/* WAF policies (cfg->waf[i]) loaded by the main lcore, with the
+	 * configuration they were loaded with (contexts are made from it). */
+	uint32_t n_waf;
+	const struct mg_waf_ruleset *waf[MG_MAX_WAF_POLICIES];
+	struct mg_waf_conf waf_conf[MG_MAX_WAF_POLICIES];
 	/* An HTTP health probe finished. */
 	void (*probe_done)(void *ctx, uint32_t target, uint32_t probe_id,
 			   bool up);
@@ -123,7 +140,13 @@ struct mg_proxy_params {
 	int64_t wall_offset_us;
 };
 
-struct mg_proxy *mg_proxy_create(const struct mg_proxy_params *p);
+/**
+ * Create a worker's proxy, with its TLS contexts (files are read now).
+ * @return NULL with rte_errno: EINVAL (a TLS context could not be made;
+ *         @p err says why), ENOMEM.
+ */
+struct mg_proxy *mg_proxy_create(const struct mg_proxy_params *p, char *err,
+				 size_t err_len);
 
 /** The connection parameters a configuration's tcp group gives (for
  *  accepted connections and the proxy's upstream ones alike). */
@@ -179,6 +202,9 @@ struct mg_proxy_stats {
 	uint64_t log_records, log_dropped;
 	uint64_t probes, probe_failures;
 	uint64_t bytes_in, bytes_out;
+	uint64_t tls_handshakes, tls_failures;	/* client side */
+	uint64_t waf_matched, waf_blocked, waf_audit_dropped;
+	uint64_t upstream_tls_failures;
 };
 
 void mg_proxy_stats_get(const struct mg_proxy *px, struct mg_proxy_stats *st);

@@ -12,6 +12,7 @@
 
 #include <netinet/in.h>
 
+#include "mg_tls.h"
 #include "proxy_internal.h"
 
 /* A bounded writer: once it overflows, every later put is ignored and the
@@ -328,6 +329,9 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 			    name_is(buf, f->name, "x-forwarded-host"))
 				continue;
 		}
+		/* only we say which client certificate was presented */
+		if (name_is(buf, f->name, "x-forwarded-client-cert"))
+			continue;
 		if (h->trace_context && name_is(buf, f->name, "traceparent")) {
 			tp = f;
 			continue;
@@ -343,7 +347,8 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 			puts_(&w, ", ");
 		}
 		put_addr(&w, &s->client_addr, false);
-		puts_(&w, "\r\nX-Forwarded-Proto: http\r\n");
+		puts_(&w, s->ctls != NULL ? "\r\nX-Forwarded-Proto: https\r\n"
+					 : "\r\nX-Forwarded-Proto: http\r\n");
 		if (m->host.len > 0) {
 			puts_(&w, "X-Forwarded-Host: ");
 			put_slice(&w, buf, m->host);
@@ -362,7 +367,7 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 		} else {
 			put_addr(&w, &s->client_addr, false);
 		}
-		puts_(&w, ";proto=http");
+		puts_(&w, s->ctls != NULL ? ";proto=https" : ";proto=http");
 		if (m->host.len > 0) {
 			bool plain = true;
 
@@ -382,6 +387,14 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 	}
 	if (s->request_id[0] != '\0')
 		putf(&w, "%s: %s\r\n", h->request_id_header, s->request_id);
+	if (s->ctls != NULL && mg_tls_conn_peer_verified(s->ctls)) {
+		/* Envoy's x-forwarded-client-cert: Hash, Subject, URI, DNS */
+		char xfcc[1024];
+		int n = mg_tls_conn_xfcc(s->ctls, xfcc, sizeof(xfcc));
+
+		if (n > 0 && (size_t)n < sizeof(xfcc))
+			putf(&w, "x-forwarded-client-cert: %s\r\n", xfcc);
+	}
 	if (h->trace_context) {
 		if (tp != NULL && traceparent_valid(buf + tp->value.off, tp->value.len)) {
 			put_field(&w, buf, tp);
@@ -414,6 +427,16 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 	w.len += (uint32_t)n;
 	puts_(&w, "\r\n");
 	return wdone(&w);
+}
+
+/* X-Meshgate-Waf-Rules: the rules that matched, when the policy says so
+ * (for test harnesses such as the CRS regression corpus). */
+static void
+put_waf_rules(struct wbuf *w, const struct px_session *s)
+{
+	if (s->waf_policy >= 0 && s->waf_rules[0] != '\0' &&
+	    s->px->cfg->waf[s->waf_policy].rules_header)
+		putf(w, "X-Meshgate-Waf-Rules: %s\r\n", s->waf_rules);
 }
 
 /* --- the response to the client --- */
@@ -490,6 +513,7 @@ px_build_response_head(struct px_session *s, char *out, uint32_t cap)
 	} else if (s->version == 10) {
 		puts_(&w, "Connection: keep-alive\r\n");
 	}
+	put_waf_rules(&w, s);
 	n = px_route_add_headers(s, w.p + w.len, w.overflow ? 0 : w.cap - w.len,
 				 true);
 	if (n < 0)
@@ -519,6 +543,7 @@ px_build_error(struct px_session *s, unsigned status, const char *reason,
 	if (s->request_id[0] != '\0')
 		putf(&w, "%s: %s\r\n", s->lst->cfg->http.request_id_header,
 		     s->request_id);
+	put_waf_rules(&w, s);
 	puts_(&w, "\r\n");
 	put(&w, body, (uint32_t)bl);
 	return wdone(&w);
@@ -539,5 +564,6 @@ px_local_head(struct px_session *s, unsigned status, char *out, uint32_t cap)
 		puts_(&w, "Connection: close\r\n");
 	else if (s->version == 10)
 		puts_(&w, "Connection: keep-alive\r\n");
+	put_waf_rules(&w, s);
 	return wdone(&w);
 }

@@ -14,6 +14,7 @@
 #include "mg_http.h"
 #include "mg_proxy.h"
 #include "mg_route.h"
+#include "mg_waf.h"
 
 #define PX_MAX_HEADERS_CAP	256	/* parser slots; listener max_headers <= */
 #define PX_MAX_TRIES		8	/* endpoints remembered for retries */
@@ -67,6 +68,7 @@ struct px_upstream {
 	struct mg_tcp_conn *conn;
 	struct px_session *s;		/* while BUSY/CONNECTING */
 	struct px_probe *pr;		/* a health probe's connection */
+	struct mg_tls_conn *tls;	/* TLS to the endpoint, or NULL */
 	struct px_upstream *next_idle, **pprev_idle;
 	struct px_timer timer;		/* idle timeout in the pool */
 	uint32_t cluster, endpoint;
@@ -94,6 +96,8 @@ struct px_cluster {
 	uint32_t conns, pending, requests, retries;
 	struct mg_lb_worker *lbw;	/* round-robin position, active requests */
 	struct mg_lb_outlier *outlier;	/* passive health; NULL when off */
+	struct mg_tls_client *tls;	/* re-encryption to the endpoints */
+	unsigned tls_session_slots;
 	struct px_session *pending_head, **pending_tail;
 	struct mg_proxy_cluster_stats st;
 };
@@ -103,6 +107,7 @@ enum px_state {
 	S_UPSTREAM,			/* proxying to an upstream */
 	S_LOCAL,			/* sending a local response */
 	S_TUNNEL,			/* after 101: bytes both ways */
+	S_WAF,				/* holding the body for the WAF */
 	S_CLOSING,			/* error sent or connection ending */
 };
 
@@ -110,6 +115,7 @@ enum px_resp_state { R_NONE, R_HEAD, R_BODY, R_DONE };
 
 struct px_listener {
 	struct mg_proxy *px;
+	struct mg_tls_server *tls;	/* https: this worker's context */
 	uint32_t index;
 	const struct mg_cfg_listener *cfg;
 	struct mg_http_limits lim;
@@ -119,6 +125,7 @@ struct px_session {
 	struct mg_proxy *px;
 	struct px_listener *lst;
 	struct mg_tcp_conn *client;
+	struct mg_tls_conn *ctls;	/* the client's TLS (https), or NULL */
 	struct px_upstream *up;
 	struct px_buf *req;		/* head + bytes read past it */
 	struct px_buf *resp;		/* response head being read */
@@ -178,8 +185,20 @@ struct px_session {
 	bool head_to_up;		/* request head queued upstream */
 	bool shut;			/* FIN sent to the client */
 	bool started;			/* counted in the cluster's requests */
+	bool tls_up;			/* the client's handshake is done */
 	uint32_t head_off;		/* bytes of a head already queued */
 	bool tunnel_shut[2];		/* [0] client->up, [1] up->client done */
+	bool local;			/* the route answers itself */
+	/* the WAF */
+	int32_t waf_policy;		/* cfg->waf[] index, -1 none */
+	bool waf_hold, waf_body_done, waf_started;
+	uint16_t waf_status;		/* status of a block */
+	uint32_t waf_seen;		/* body bytes inspected */
+	struct mg_http_chunked waf_chunk;	/* decodes for the WAF */
+	struct mg_http_chunked waf_chunk_end;	/* finds the body's end */
+	struct rte_mbuf *held;		/* body held for the verdict */
+	uint32_t held_len;
+	char waf_rules[192];		/* matched rule ids, "942100,949110" */
 	/* waiting for the cluster's connection limit */
 	struct px_session *next_pending, **pprev_pending;
 };
@@ -205,6 +224,12 @@ struct mg_proxy {
 	char *scratch;			/* building heads: buf_size + extra */
 	uint32_t scratch_size;
 	struct mg_route_scratch *route_scratch;
+	struct mg_tls_lcore *tls_lcore;	/* NULL without TLS */
+	struct mg_waf_ctx *waf_ctx[MG_MAX_WAF_POLICIES];
+	struct mg_waf_result waf_res;	/* the current request's, reused */
+	struct hs_database **cert_re;	/* [route] client_cert.subject */
+	struct hs_scratch *cert_scratch;
+	char tls_err[256];		/* why creation failed */
 	struct px_probe *probes;	/* HTTP health probes, allocated on use */
 	uint32_t free_probe;
 };
@@ -259,9 +284,49 @@ void px_request_id(struct px_session *s);
 /* A new id (no header to take it from: the head did not parse). */
 void px_request_id_new(struct px_session *s);
 
+/* proxy_io.c: one side of an exchange, plain TCP or TLS on TCP (t NULL:
+ * plain). The same contracts as mg_tcp_recv()/send()/send_copy(). */
+struct mg_tls_conn;
+uint32_t px_recv(struct mg_proxy *px, struct mg_tcp_conn *c,
+		 struct mg_tls_conn *t, struct rte_mbuf **out, uint32_t max,
+		 bool *eof);
+int px_send(struct mg_proxy *px, struct mg_tcp_conn *c, struct mg_tls_conn *t,
+	    struct rte_mbuf *m);
+int px_send_copy(struct mg_proxy *px, struct mg_tcp_conn *c,
+		 struct mg_tls_conn *t, const void *p, uint32_t len);
+uint32_t px_send_space(struct mg_tcp_conn *c, struct mg_tls_conn *t);
+uint32_t px_readable(struct mg_tcp_conn *c, struct mg_tls_conn *t);
+void px_shutdown(struct mg_proxy *px, struct mg_tcp_conn *c,
+		 struct mg_tls_conn *t);
+void px_tls_flush(struct mg_proxy *px, struct mg_tcp_conn *c,
+		  struct mg_tls_conn *t);
+/* Free a TLS connection and the plaintext still waiting for it. */
+void px_tls_release(struct mg_tls_conn *t);
+/* Handshake progress after TCP had news: 1 done, 0 not yet, -1 failed
+ * (send what is queued - an alert - and close). */
+int px_tls_progress(struct mg_proxy *px, struct mg_tcp_conn *c,
+		    struct mg_tls_conn *t);
+
+/* proxy_session.c, shared with the WAF's body hold */
+int64_t px_chunked_walk_chain(struct mg_http_chunked *ck, struct rte_mbuf *m,
+			      bool *done);
+void px_chain_cut(struct rte_mbuf *m, uint32_t keep, struct px_buf *b);
+
+/* proxy_waf.c: 0 no WAF or passed, 1 the body must be held (S_WAF),
+ * -1 blocked and answered. */
+int px_waf_init(struct mg_proxy *px);
+void px_waf_free(struct mg_proxy *px);
+int px_waf_request(struct px_session *s);
+/* S_WAF: read and inspect the body; 1 passed, 0 more to read, -1 blocked
+ * or failed (answered). */
+int px_waf_body(struct px_session *s);
+
 /* proxy_route.c: the bridge to lib/route */
-/* 0: forward to s->cluster; 1: answer locally; -1: no route. */
+/* 0: forward to s->cluster; 1: answer locally; -1: no route; -2: the
+ * route wants a client certificate this connection does not have. */
 int px_route(struct px_session *s);
+int px_cert_regex_init(struct mg_proxy *px);
+void px_cert_regex_free(struct mg_proxy *px);
 int px_route_target(struct px_session *s, char *out, uint32_t cap);
 bool px_route_host(struct px_session *s, const char **p, uint32_t *len);
 bool px_route_drops_header(struct px_session *s, const char *buf,

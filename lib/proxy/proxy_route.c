@@ -6,12 +6,111 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
 
+#include <hs/hs.h>
+
 #include "mg_route.h"
+#include "mg_tls.h"
 #include "proxy_internal.h"
+
+static int
+cert_re_hit(unsigned id, unsigned long long from, unsigned long long to,
+	    unsigned flags, void *ctx)
+{
+	*(bool *)ctx = true;
+	return 1;	/* one match is enough */
+}
+
+/* Compile the client_cert.subject regexes of the routes (whole subject,
+ * as the loader checked them). */
+int
+px_cert_regex_init(struct mg_proxy *px)
+{
+	const struct mg_config *cfg = px->cfg;
+
+	for (uint32_t r = 0; r < cfg->n_routes; r++) {
+		const char *re = cfg->routes[r].client_cert.subject;
+		char wrapped[MG_URI_MAX + 16];
+		hs_compile_error_t *ce = NULL;
+
+		if (re[0] == '\0')
+			continue;
+		if (px->cert_re == NULL) {
+			px->cert_re = calloc(cfg->n_routes, sizeof(*px->cert_re));
+			if (px->cert_re == NULL)
+				return -1;
+		}
+		snprintf(wrapped, sizeof(wrapped), "\\A(?:%s)\\z", re);
+		if (hs_compile(wrapped, HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL,
+			       HS_MODE_BLOCK, NULL, &px->cert_re[r], &ce) != HS_SUCCESS) {
+			snprintf(px->tls_err, sizeof(px->tls_err),
+				 "route %s: client_cert.subject: %s",
+				 cfg->routes[r].name, ce ? ce->message : "?");
+			hs_free_compile_error(ce);
+			return -1;
+		}
+		if (hs_alloc_scratch(px->cert_re[r], &px->cert_scratch) != HS_SUCCESS)
+			return -1;
+	}
+	return 0;
+}
+
+void
+px_cert_regex_free(struct mg_proxy *px)
+{
+	if (px->cert_re != NULL)
+		for (uint32_t r = 0; r < px->cfg->n_routes; r++)
+			hs_free_database(px->cert_re[r]);
+	free(px->cert_re);
+	px->cert_re = NULL;
+	hs_free_scratch(px->cert_scratch);
+	px->cert_scratch = NULL;
+}
+
+/* The route's demands on the client certificate (https listeners): a
+ * verified one, a SAN equal to client_cert.san, a subject matching
+ * client_cert.subject (compiled per worker in px->cert_re). */
+static bool
+client_cert_ok(struct px_session *s, const struct mg_cfg_route *cr)
+{
+	const struct mg_cfg_cert_match *m = &cr->client_cert;
+	struct mg_tls_conn *t = s->ctls;
+	char buf[512];
+
+	if (!cr->require_client_cert && m->san[0] == '\0' && m->subject[0] == '\0')
+		return true;
+	if (t == NULL || !mg_tls_conn_peer_verified(t))
+		return false;
+	if (m->san[0] != '\0') {
+		bool found = false;
+
+		for (int ty = MG_TLS_SAN_DNS; ty <= MG_TLS_SAN_IP && !found; ty++)
+			for (unsigned i = 0; !found; i++) {
+				int n = mg_tls_conn_peer_san(t, (enum mg_tls_san_type)ty,
+							     i, buf, sizeof(buf));
+				if (n == -ENOENT)
+					break;
+				found = n >= 0 && strcmp(buf, m->san) == 0;
+			}
+		if (!found)
+			return false;
+	}
+	if (m->subject[0] != '\0') {
+		hs_database_t *db = s->px->cert_re[s->route];
+		int n = mg_tls_conn_peer_subject(t, buf, sizeof(buf));
+		bool hit = false;
+
+		if (n < 0 || db == NULL ||
+		    hs_scan(db, buf, (unsigned)n, 0, s->px->cert_scratch,
+			    cert_re_hit, &hit) != HS_SUCCESS || !hit)
+			return false;
+	}
+	return true;
+}
 
 int
 px_route(struct px_session *s)
@@ -31,6 +130,8 @@ px_route(struct px_session *s)
 	if (r == NULL)
 		return -1;
 	s->route = (int32_t)mg_route_index(r);
+	if (!client_cert_ok(s, &px->cfg->routes[s->route]))
+		return -2;
 	max_body = mg_route_max_body_size(r);
 	if (max_body != 0)
 		s->max_body = max_body;
@@ -181,7 +282,10 @@ fill_vars(struct px_session *s, struct mg_route_vars *v, char *store)
 	}
 	SET(path, s->path.ptr, s->path.len);
 	SET(method, s->req->data + s->msg.method_str.off, s->msg.method_str.len);
-	SET(scheme, "http", 4);
+	if (s->ctls != NULL)
+		SET(scheme, "https", 5);
+	else
+		SET(scheme, "http", 4);
 	SET(listener, s->lst->cfg->name, strlen(s->lst->cfg->name));
 	if (s->cluster >= 0 && s->endpoint >= 0) {
 		const struct px_endpoint *ep = &s->px->clusters[s->cluster].ep[s->endpoint];

@@ -18,11 +18,13 @@
 
 #include <rte_mbuf.h>
 
+#include "mg_tls.h"
 #include "proxy_internal.h"
 
 #define LINGER_US	5000000	/* after an error response: wait for the FIN */
 
 static void request_end(struct px_session *s);
+static void request_proceed(struct px_session *s);
 static void session_close(struct px_session *s);
 
 static uint64_t
@@ -56,6 +58,7 @@ session_alloc(struct mg_proxy *px)
 	s->px = px;
 	s->timer.kind = PX_T_SESSION;
 	s->route = s->cluster = s->endpoint = -1;
+	s->waf_policy = -1;
 	return s;
 }
 
@@ -91,8 +94,8 @@ chain_to_buf(struct px_buf *b, struct rte_mbuf *m)
  * Keep the first @p keep bytes of chain m and append the rest to b (the
  * bytes of the next message that came in the same read).
  */
-static void
-chain_cut(struct rte_mbuf *m, uint32_t keep, struct px_buf *b)
+void
+px_chain_cut(struct rte_mbuf *m, uint32_t keep, struct px_buf *b)
 {
 	struct rte_mbuf *seg = m, *prev = NULL;
 	uint32_t off = 0;
@@ -164,8 +167,8 @@ chunked_walk(struct mg_http_chunked *ck, const char *p, size_t len, bool *done)
 	return (int64_t)off;
 }
 
-static int64_t
-chunked_walk_chain(struct mg_http_chunked *ck, struct rte_mbuf *m, bool *done)
+int64_t
+px_chunked_walk_chain(struct mg_http_chunked *ck, struct rte_mbuf *m, bool *done)
 {
 	int64_t total = 0;
 
@@ -179,18 +182,23 @@ chunked_walk_chain(struct mg_http_chunked *ck, struct rte_mbuf *m, bool *done)
 	return total;
 }
 
+/* The two sides of a session, as (TCP, TLS) pairs for proxy_io.c. */
+#define CLIENT(s)	(s)->client, (s)->ctls
+#define UPSTREAM(s)	(s)->up->conn, (s)->up->tls
+
 /* Send flat bytes as far as space goes; returns bytes queued. */
 static uint32_t
-send_flat(struct mg_tcp_conn *c, const char *p, uint32_t len)
+send_flat(struct mg_proxy *px, struct mg_tcp_conn *c, struct mg_tls_conn *t,
+	  const char *p, uint32_t len)
 {
-	uint32_t room = mg_tcp_send_space(c);
+	uint32_t room = px_send_space(c, t);
 	int n;
 
 	if (len > room)
 		len = room;
 	if (len == 0)
 		return 0;
-	n = mg_tcp_send_copy(c, p, len, mg_tcp_now(c));
+	n = px_send_copy(px, c, t, p, len);
 	return n > 0 ? (uint32_t)n : 0;
 }
 
@@ -250,6 +258,10 @@ deadline(const struct px_session *s, enum mg_proxy_error *why)
 			EARLIEST(s->t_activity_us + ms_to_us(cc->timeouts.idle_ms),
 				 MG_PROXY_E_UPSTREAM_IDLE);
 		}
+		break;
+	case S_WAF:
+		EARLIEST(s->t_activity_us + ms_to_us(h->body_timeout_ms),
+			 MG_PROXY_E_BODY_TIMEOUT);
 		break;
 	case S_TUNNEL:
 		EARLIEST(s->t_activity_us + ms_to_us(cc != NULL && cc->timeouts.idle_ms
@@ -346,6 +358,8 @@ px_session_fail(struct px_session *s, enum mg_proxy_error e)
 	}
 	s->close_after = true;
 	s->status = status[e];
+	if (e == MG_PROXY_E_WAF_BLOCKED && s->waf_status != 0)
+		s->status = s->waf_status;	/* the policy's or the rule's */
 	if (!take_resp_buf(s)) {
 		/* Not even a buffer for the answer: reset. */
 		s->px->st.errors[MG_PROXY_E_OVERLOADED]++;
@@ -354,7 +368,7 @@ px_session_fail(struct px_session *s, enum mg_proxy_error e)
 		mg_tcp_abort(s->client, mg_tcp_now(s->client));
 		return;
 	}
-	n = px_build_error(s, status[e], mg_proxy_error_names[e],
+	n = px_build_error(s, s->status, mg_proxy_error_names[e],
 			   s->resp->data, s->px->buf_size);
 	local_start(s, (uint32_t)n);
 }
@@ -403,7 +417,8 @@ request_begin(struct px_session *s)
 
 	r = px_route(s);
 	if (r < 0) {
-		px_session_fail(s, MG_PROXY_E_NO_ROUTE);
+		px_session_fail(s, r == -2 ? MG_PROXY_E_CLIENT_CERT
+					   : MG_PROXY_E_NO_ROUTE);
 		return;
 	}
 	if (s->req_framing == MG_HTTP_BODY_LENGTH) {
@@ -417,8 +432,27 @@ request_begin(struct px_session *s)
 	}
 	s->req_done = s->req_framing == MG_HTTP_BODY_NONE ||
 		(s->req_framing == MG_HTTP_BODY_LENGTH && s->body_left == 0);
+	s->local = r == 1;
 
-	if (r == 1) {
+	/* the WAF sees every request before its route acts on it */
+	r = px_waf_request(s);
+	if (r < 0)
+		return;		/* blocked and answered */
+	if (r > 0) {
+		set_state(s, S_WAF);	/* the body first */
+		px_session_drive(s);
+		return;
+	}
+	request_proceed(s);
+}
+
+/* The request passed the WAF (or has none): its route's action. */
+static void
+request_proceed(struct px_session *s)
+{
+	struct mg_proxy *px = s->px;
+
+	if (s->local) {
 		/* direct response or redirect */
 		int n;
 
@@ -485,7 +519,7 @@ read_head(struct px_session *s)
 			px_session_fail(s, MG_PROXY_E_HEAD_TOO_LARGE);
 			return;
 		}
-		n = mg_tcp_recv(s->client, &m, room, &eof);
+		n = px_recv(px, CLIENT(s), &m, room, &eof);
 		if (n == 0)
 			break;
 		if (b->len == 0) {
@@ -510,15 +544,41 @@ static void
 pump_request(struct px_session *s)
 {
 	struct mg_proxy *px = s->px;
-	struct mg_tcp_conn *up = s->up->conn;
 	bool chunked = s->req_framing == MG_HTTP_BODY_CHUNKED;
 
 	while (!s->req_done) {
-		uint32_t space = mg_tcp_send_space(up);
+		uint32_t space = px_send_space(UPSTREAM(s));
 		struct px_buf *b = s->req;
 
 		if (space == 0)
 			return;		/* the upstream's WRITABLE resumes */
+		if (s->held != NULL) {
+			/* the body the WAF held, as it came */
+			struct rte_mbuf *m = s->held;
+			bool done = false;
+
+			if (space < s->held_len)
+				return;
+			if (chunked) {
+				if (px_chunked_walk_chain(&s->req_chunk, m, &done) < 0) {
+					rte_pktmbuf_free(m);
+					s->held = NULL;
+					goto bad_chunk;
+				}
+			} else {
+				s->body_left -= s->held_len;
+				done = s->body_left == 0;
+			}
+			s->held = NULL;
+			s->bytes_in += s->held_len;
+			if (px_send(px, UPSTREAM(s), m) != 0) {
+				rte_pktmbuf_free(m);
+				px_session_fail(s, MG_PROXY_E_UPSTREAM_RESET);
+				return;
+			}
+			s->req_done = done;
+			continue;
+		}
 		if (s->body_off < b->len) {
 			/* body bytes that came with the head */
 			uint32_t n = RTE_MIN(b->len - s->body_off, space);
@@ -533,7 +593,7 @@ pump_request(struct px_session *s)
 			} else if (n > s->body_left) {
 				n = (uint32_t)s->body_left;
 			}
-			n = send_flat(up, b->data + s->body_off, n);
+			n = send_flat(px, UPSTREAM(s), b->data + s->body_off, n);
 			s->body_off += n;
 			s->bytes_in += n;
 			if (!chunked)
@@ -552,7 +612,7 @@ pump_request(struct px_session *s)
 			want = px->buf_size - b->len;	/* room for an overshoot */
 		if (want == 0)
 			return;
-		n = mg_tcp_recv(s->client, &m, want, &eof);
+		n = px_recv(px, CLIENT(s), &m, want, &eof);
 		if (n == 0) {
 			if (eof || s->client_eof)
 				px_session_fail(s, MG_PROXY_E_CLIENT_ABORTED);
@@ -560,7 +620,7 @@ pump_request(struct px_session *s)
 		}
 		s->t_activity_us = now_us(s);
 		if (chunked) {
-			int64_t k = chunked_walk_chain(&s->req_chunk, m, &done);
+			int64_t k = px_chunked_walk_chain(&s->req_chunk, m, &done);
 
 			if (k < 0) {
 				rte_pktmbuf_free(m);
@@ -570,14 +630,14 @@ pump_request(struct px_session *s)
 				/* The next request began in the same read: its
 				 * bytes go to [body_off, len) of the buffer,
 				 * where request_end() finds them. */
-				chain_cut(m, (uint32_t)k, b);
+				px_chain_cut(m, (uint32_t)k, b);
 				n = (uint32_t)k;
 			}
 		} else {
 			s->body_left -= n;
 			done = s->body_left == 0;
 		}
-		if (mg_tcp_send(up, m, now_us(s)) != 0) {
+		if (px_send(px, UPSTREAM(s), m) != 0) {
 			rte_pktmbuf_free(m);
 			px_session_fail(s, MG_PROXY_E_UPSTREAM_RESET);
 			return;
@@ -606,7 +666,7 @@ send_response_head(struct px_session *s)
 	/* The head is built the same way every time: what did not fit is
 	 * sent from head_off when the client's WRITABLE comes (owed, as
 	 * this send fills the buffer). */
-	s->head_off += send_flat(s->client, px->scratch + s->head_off,
+	s->head_off += send_flat(s->px, CLIENT(s), px->scratch + s->head_off,
 				 (uint32_t)n - s->head_off);
 	if (s->head_off < (uint32_t)n)
 		return;
@@ -629,11 +689,11 @@ send_response_head(struct px_session *s)
 		struct px_buf *b = s->resp, *q = s->req;
 
 		if (b->len > s->resp_off)
-			s->bytes_out += send_flat(s->client, b->data + s->resp_off,
+			s->bytes_out += send_flat(s->px, CLIENT(s), b->data + s->resp_off,
 						  b->len - s->resp_off);
 		s->resp_off = b->len;
 		if (q->len > s->body_off)
-			s->bytes_in += send_flat(s->up->conn, q->data + s->body_off,
+			s->bytes_in += send_flat(s->px, UPSTREAM(s), q->data + s->body_off,
 						 q->len - s->body_off);
 		s->body_off = q->len;
 		s->req_done = true;
@@ -673,7 +733,7 @@ read_response_head(struct px_session *s)
 					/* interim: pass it on, read the final one */
 					uint32_t hl = s->rmsg.head_len;
 
-					s->head_off += send_flat(s->client,
+					s->head_off += send_flat(px, CLIENT(s),
 						b->data + s->head_off, hl - s->head_off);
 					if (s->head_off < hl)
 						return;	/* WRITABLE resumes */
@@ -705,7 +765,7 @@ read_response_head(struct px_session *s)
 			px_upstream_failed(s, MG_PROXY_E_BAD_RESPONSE);
 			return;
 		}
-		n = mg_tcp_recv(s->up->conn, &m, px->buf_size - b->len, &eof);
+		n = px_recv(px, UPSTREAM(s), &m, px->buf_size - b->len, &eof);
 		if (n == 0) {
 			if (eof || s->up->peer_closed)
 				px_upstream_failed(s, MG_PROXY_E_UPSTREAM_RESET);
@@ -743,7 +803,6 @@ static void
 pump_response(struct px_session *s)
 {
 	struct mg_proxy *px = s->px;
-	struct mg_tcp_conn *cl = s->client;
 	uint8_t fr = s->resp_framing;
 
 	if (fr == MG_HTTP_BODY_NONE || (fr == MG_HTTP_BODY_LENGTH && s->resp_left == 0)) {
@@ -752,7 +811,7 @@ pump_response(struct px_session *s)
 		return;
 	}
 	for (;;) {
-		uint32_t space = mg_tcp_send_space(cl);
+		uint32_t space = px_send_space(CLIENT(s));
 		struct px_buf *b = s->resp;
 		bool done = false;
 
@@ -773,7 +832,7 @@ pump_response(struct px_session *s)
 
 					if (rc != MG_HTTP_OK && rc != MG_HTTP_AGAIN)
 						goto bad;
-					if (d.len > 0 && send_flat(cl, b->data + s->resp_off +
+					if (d.len > 0 && send_flat(px, CLIENT(s), b->data + s->resp_off +
 							d.off, d.len) != d.len) {
 						/* decoder moved on: space was checked */
 						goto bad;
@@ -795,7 +854,7 @@ pump_response(struct px_session *s)
 				n = (uint32_t)s->resp_left;
 				done = true;
 			}
-			n = send_flat(cl, b->data + s->resp_off, n);
+			n = send_flat(px, CLIENT(s), b->data + s->resp_off, n);
 			s->resp_off += n;
 			s->bytes_out += n;
 			if (fr == MG_HTTP_BODY_LENGTH) {
@@ -819,19 +878,19 @@ pump_response(struct px_session *s)
 			/* decoded from the buffer: refill it */
 			b->len = 0;
 			s->resp_off = 0;
-			n = mg_tcp_recv(s->up->conn, &m, px->buf_size, &eof);
+			n = px_recv(px, UPSTREAM(s), &m, px->buf_size, &eof);
 			if (n == 0)
 				goto nodata;
 			chain_to_buf(b, m);
 			s->t_activity_us = now_us(s);
 			continue;
 		}
-		n = mg_tcp_recv(s->up->conn, &m, want, &eof);
+		n = px_recv(px, UPSTREAM(s), &m, want, &eof);
 		if (n == 0)
 			goto nodata;
 		s->t_activity_us = now_us(s);
 		if (fr == MG_HTTP_BODY_CHUNKED) {
-			int64_t k = chunked_walk_chain(&s->resp_chunk, m, &done);
+			int64_t k = px_chunked_walk_chain(&s->resp_chunk, m, &done);
 
 			if (k < 0) {
 				rte_pktmbuf_free(m);
@@ -842,7 +901,7 @@ pump_response(struct px_session *s)
 				 * connection is not reused */
 				b->len = 0;
 				s->resp_off = 0;
-				chain_cut(m, (uint32_t)k, b);
+				px_chain_cut(m, (uint32_t)k, b);
 				b->len = 0;
 				s->up_extra = true;
 				n = (uint32_t)k;
@@ -851,7 +910,7 @@ pump_response(struct px_session *s)
 			s->resp_left -= n;
 			done = s->resp_left == 0;
 		}
-		if (mg_tcp_send(cl, m, now_us(s)) != 0) {
+		if (px_send(px, CLIENT(s), m) != 0) {
 			rte_pktmbuf_free(m);
 			px_session_fail(s, MG_PROXY_E_CLIENT_ABORTED);
 			return;
@@ -886,27 +945,30 @@ done_body:
 static void
 pump_tunnel(struct px_session *s)
 {
+	struct mg_proxy *px = s->px;
 	struct mg_tcp_conn *from[2] = { s->client, s->up->conn };
 	struct mg_tcp_conn *to[2] = { s->up->conn, s->client };
+	struct mg_tls_conn *from_t[2] = { s->ctls, s->up->tls };
+	struct mg_tls_conn *to_t[2] = { s->up->tls, s->ctls };
 
 	for (int dir = 0; dir < 2; dir++) {
 		for (;;) {
-			uint32_t space = mg_tcp_send_space(to[dir]), n;
+			uint32_t space = px_send_space(to[dir], to_t[dir]), n;
 			struct rte_mbuf *m = NULL;
 			bool eof = false;
 
 			if (space == 0 || s->tunnel_shut[dir])
 				break;
-			n = mg_tcp_recv(from[dir], &m, space, &eof);
+			n = px_recv(px, from[dir], from_t[dir], &m, space, &eof);
 			if (n == 0) {
 				if (eof || (dir == 0 ? s->client_eof : s->up->peer_closed)) {
 					s->tunnel_shut[dir] = true;
-					mg_tcp_shutdown(to[dir], now_us(s));
+					px_shutdown(px, to[dir], to_t[dir]);
 				}
 				break;
 			}
 			s->t_activity_us = now_us(s);
-			if (mg_tcp_send(to[dir], m, now_us(s)) != 0) {
+			if (px_send(px, to[dir], to_t[dir], m) != 0) {
 				rte_pktmbuf_free(m);
 				s->tunnel_shut[dir] = true;
 				break;
@@ -1027,6 +1089,12 @@ request_end(struct px_session *s)
 			s->req = NULL;
 		}
 	}
+	rte_pktmbuf_free(s->held);
+	s->held = NULL;
+	s->held_len = 0;
+	s->waf_hold = s->waf_body_done = false;
+	s->waf_rules[0] = '\0';
+	s->waf_policy = -1;
 	/* reset the per-request part */
 	s->t_head_us = 0;
 	s->t_up_start_us = s->t_up_end_us = 0;
@@ -1063,7 +1131,7 @@ session_close(struct px_session *s)
 	set_state(s, S_CLOSING);
 	if (c != NULL && !s->shut) {
 		s->shut = true;
-		mg_tcp_shutdown(c, mg_tcp_now(c));
+		px_shutdown(s->px, c, s->ctls);
 	}
 	if (s->client_eof && c != NULL) {
 		s->client = NULL;
@@ -1081,7 +1149,7 @@ drain_client(struct px_session *s)
 	do {
 		struct rte_mbuf *m = NULL;
 
-		n = mg_tcp_recv(s->client, &m, UINT32_MAX, &eof);
+		n = px_recv(s->px, CLIENT(s), &m, UINT32_MAX, &eof);
 		rte_pktmbuf_free(m);
 	} while (n > 0);
 	if (eof)
@@ -1094,7 +1162,7 @@ static void
 send_local(struct px_session *s)
 {
 	struct px_buf *b = s->resp;
-	uint32_t n = send_flat(s->client, b->data + s->local_sent,
+	uint32_t n = send_flat(s->px, CLIENT(s), b->data + s->local_sent,
 			       b->len - s->local_sent);
 
 	s->local_sent += n;
@@ -1137,6 +1205,10 @@ px_session_drive(struct px_session *s)
 		case S_TUNNEL:
 			pump_tunnel(s);
 			break;
+		case S_WAF:
+			if (px_waf_body(s) > 0)
+				request_proceed(s);
+			break;
 		case S_LOCAL:
 			send_local(s);
 			break;
@@ -1147,7 +1219,7 @@ px_session_drive(struct px_session *s)
 		if (s->client == NULL || s->state == st)
 			break;
 		if (s->state == S_HEAD && (s->req == NULL || s->req->len == 0) &&
-		    !s->client_eof && mg_tcp_readable(s->client) == 0)
+		    !s->client_eof && px_readable(CLIENT(s)) == 0)
 			break;
 	}
 	if (s->client != NULL)
@@ -1175,6 +1247,9 @@ px_session_timeout(struct px_session *s)
 			if (s->client != NULL)
 				px_session_timer(s);
 		}
+		return;
+	case S_WAF:
+		px_session_fail(s, why);
 		return;
 	case S_UPSTREAM:
 		if (s->waiting_conn) {
@@ -1230,6 +1305,16 @@ px_client_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 				  &s->client_port);
 		mg_tcp_set_user(c, px_client_event, s);
 		s->px->now_us = mg_tcp_now(c);
+		if (l->tls != NULL) {
+			/* https: the head comes after the handshake, both
+			 * within header_timeout_ms of the accept */
+			s->ctls = mg_tls_conn_accept(l->tls, s->px->now_us);
+			if (s->ctls == NULL) {
+				l->px->st.tls_failures++;
+				mg_tcp_abort(c, s->px->now_us);
+				return;
+			}
+		}
 		set_state(s, S_HEAD);
 		s->msg.rc = MG_HTTP_AGAIN;
 		px_session_timer(s);
@@ -1239,9 +1324,31 @@ px_client_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 	if (s == NULL)
 		return;		/* a refused connection's last events */
 	s->px->now_us = mg_tcp_now(c);
+	if (s->ctls != NULL && !s->tls_up && ev != MG_TCP_EV_CLOSED &&
+	    ev != MG_TCP_EV_RESET) {
+		int r = px_tls_progress(s->px, c, s->ctls);
+
+		if (r < 0) {
+			/* the alert is queued: FIN after it */
+			s->px->st.tls_failures++;
+			session_close(s);
+			return;
+		}
+		if (r == 0) {
+			if (ev == MG_TCP_EV_PEER_CLOSED)
+				s->client_eof = true;
+			return;
+		}
+		s->tls_up = true;
+		s->px->st.tls_handshakes++;
+	}
 	switch (ev) {
 	case MG_TCP_EV_READABLE:
+		px_session_drive(s);
+		break;
 	case MG_TCP_EV_WRITABLE:
+		if (s->ctls != NULL)
+			px_tls_flush(s->px, c, s->ctls);
 		px_session_drive(s);
 		break;
 	case MG_TCP_EV_PEER_CLOSED:
@@ -1263,6 +1370,10 @@ px_client_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 		if (s->up != NULL)
 			px_upstream_release(s, false);
 		s->client = NULL;
+		if (s->ctls != NULL) {
+			px_tls_release(s->ctls);
+			s->ctls = NULL;
+		}
 		session_free(s);
 		break;
 	default:

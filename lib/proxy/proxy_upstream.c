@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 
 #include "mg_lb.h"
+#include "mg_tls.h"
 #include "proxy_internal.h"
 
 static uint64_t
@@ -58,10 +59,27 @@ px_connect(struct mg_proxy *px, uint32_t ci, uint32_t ei, uint16_t port,
 	const struct mg_ip *src = ep->addr.family == AF_INET ? &c->src4 : &c->src6;
 	struct mg_tcp_conn_params cp;
 
+	struct mg_tcp_conn *conn;
+
 	mg_proxy_conn_params(&c->cfg->tcp, &cp);
 	cp.nodelay = true;	/* heads must not wait for an ACK */
-	return mg_tcp_connect(px->tcp, src, &ep->addr, port ? port : ep->port, &cp,
+	conn = mg_tcp_connect(px->tcp, src, &ep->addr, port ? port : ep->port, &cp,
 			      px_upstream_event, u, px->now_us);
+	if (conn != NULL && c->tls != NULL && u->pr == NULL) {
+		/* re-encryption to the mesh: the ClientHello waits in the
+		 * engine until TCP is up; sessions are kept per endpoint */
+		struct mg_tls_connect_params tp = {
+			.session_slot = c->tls_session_slots > 0
+				? (int)(ei % c->tls_session_slots) : -1,
+		};
+
+		u->tls = mg_tls_conn_connect(c->tls, &tp, px->now_us);
+		if (u->tls == NULL) {
+			mg_tcp_abort(conn, px->now_us);
+			return NULL;
+		}
+	}
+	return conn;
 }
 
 /* --- outlier detection (lib/lb keeps the counts and ejections) --- */
@@ -237,8 +255,8 @@ send_head(struct px_session *s)
 		px_session_fail(s, MG_PROXY_E_HEAD_TOO_LARGE);
 		return;
 	}
-	if (mg_tcp_send_space(u->conn) < (uint32_t)n ||
-	    mg_tcp_send_copy(u->conn, px->scratch, (uint32_t)n, px->now_us) != n) {
+	if (px_send_space(u->conn, u->tls) < (uint32_t)n ||
+	    px_send_copy(px, u->conn, u->tls, px->scratch, (uint32_t)n) != n) {
 		px_session_fail(s, MG_PROXY_E_OVERLOADED);
 		return;
 	}
@@ -436,7 +454,7 @@ px_upstream_release(struct px_session *s, bool reusable)
 	ep = &c->ep[u->endpoint];
 	if (reusable && u->state == UP_BUSY && !u->peer_closed &&
 	    mg_tcp_conn_state(u->conn) == MG_TCP_ESTABLISHED &&
-	    mg_tcp_readable(u->conn) == 0 &&
+	    px_readable(u->conn, u->tls) == 0 && mg_tcp_readable(u->conn) == 0 &&
 	    ep->n_idle < pool->max_idle_per_endpoint &&
 	    (pool->max_requests_per_conn == 0 ||
 	     u->requests < pool->max_requests_per_conn)) {
@@ -599,6 +617,10 @@ px_upstream_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 			mg_tcp_close(c, px->now_us);
 			return;
 		}
+		if (u->tls != NULL) {
+			px_tls_flush(px, c, u->tls);	/* the ClientHello */
+			return;	/* BUSY once the handshake is done */
+		}
 		u->state = UP_BUSY;
 		send_head(s);
 		if (s->up == u)
@@ -609,6 +631,37 @@ px_upstream_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 	case MG_TCP_EV_PEER_CLOSED:
 		if (ev == MG_TCP_EV_PEER_CLOSED)
 			u->peer_closed = true;
+		if (u->tls != NULL && ev == MG_TCP_EV_WRITABLE)
+			px_tls_flush(px, c, u->tls);
+		if (u->tls != NULL && u->state == UP_CONNECTING && s != NULL) {
+			int r = px_tls_progress(px, c, u->tls);
+
+			if (r == 0)
+				return;
+			if (r < 0) {
+				/* a bad certificate or SAN is not the endpoint
+				 * being down: 502, counted, no retry elsewhere */
+				px->st.upstream_tls_failures++;
+				px_outlier_result(px, u->cluster, u->endpoint, true, false);
+				px_session_fail(s, MG_PROXY_E_UPSTREAM_TLS);
+				return;
+			}
+			u->state = UP_BUSY;
+			send_head(s);
+			if (s->up == u)
+				px_session_drive(s);
+			return;
+		}
+		if (u->tls != NULL && s == NULL && u->state == UP_IDLE &&
+		    ev == MG_TCP_EV_READABLE) {
+			/* post-handshake messages (tickets) on a pooled
+			 * connection are fine; data or close_notify is not */
+			if (px_tls_progress(px, c, u->tls) > 0 &&
+			    mg_tls_conn_readable(u->tls) == 0 &&
+			    mg_tls_conn_state(u->tls) == MG_TLS_ESTABLISHED &&
+			    mg_tcp_readable(c) == 0)
+				return;
+		}
 		if (s != NULL) {
 			px_session_drive(s);
 		} else if (u->state == UP_IDLE) {
@@ -655,6 +708,10 @@ px_upstream_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 		cl->conns--;
 		cl->ep[u->endpoint].conns--;
 		u->conn = NULL;
+		if (u->tls != NULL) {
+			px_tls_release(u->tls);
+			u->tls = NULL;
+		}
 		px_up_free(u);
 		pending_wake(px, (uint32_t)(cl - px->clusters));
 		return;

@@ -70,7 +70,7 @@ compile_listeners(struct rt_builder *b, const struct mg_cfg_route *cr,
 			return rt_fail(b, cr, "is on listener %u of %u "
 				       "(listener_mask out of range)", i,
 				       cfg->n_listeners);
-		if (cfg->listeners[i].mode != MG_MODE_HTTP)
+		if (!mg_listener_mode_is_http(cfg->listeners[i].mode))
 			return rt_fail(b, cr, "is on listener '%.*s', which is "
 				       "not in mode http", MG_NAME_MAX,
 				       cfg->listeners[i].name);

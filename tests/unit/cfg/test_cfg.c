@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/cfg: the sample and the lab configuration load cleanly, the sample
+ * lib/cfg: the sample and the lab configurations load cleanly, the sample
  * documents every key of the schema as the schema has it, defaults land,
  * references resolve (routes included, up to MG_MAX_ROUTES of them), the
- * HTTP syntax checks take what they should and refuse the rest, and every
+ * HTTP and TLS syntax checks take what they should and refuse the rest,
+ * files named by the configuration are found from its directory, and every
  * file of invalid/ gives exactly the messages its "// expect: " lines list.
  *
  * Usage: test_cfg CFG_DIR INVALID_DIR
  * Invalid files are loaded from INVALID_DIR by their base name, so the
- * messages name them as "file.cfg:LINE: ...".
+ * messages name them as "file.cfg:LINE: ..."; the files their TLS keys
+ * name are in INVALID_DIR/tls/.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,13 +57,12 @@ load(const char *path, char **out, unsigned *n)
 }
 
 static void
-test_valid(const char *dir, const char *name)
+test_valid(const char *path)
 {
-	char path[512], *out = NULL;
+	char *out = NULL;
 	unsigned n = 99;
 	struct mg_config *cfg;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	cfg = load(path, &out, &n);
 	MG_CHECK(cfg != NULL);
 	MG_CHECK_EQ(n, 0);
@@ -71,15 +73,14 @@ test_valid(const char *dir, const char *name)
 	mg_config_free(cfg);
 }
 
-/* DIR/NAME, loaded without looking at the messages; NULL when it fails. */
+/* PATH, loaded without looking at the messages; NULL when it fails. */
 static struct mg_config *
-load_quiet(const char *dir, const char *name)
+load_quiet(const char *path)
 {
-	char path[512], *out = NULL;
+	char *out = NULL;
 	struct mg_config *cfg;
 	unsigned n;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	cfg = load(path, &out, &n);
 	free(out);
 	MG_CHECK(cfg != NULL);
@@ -89,9 +90,11 @@ load_quiet(const char *dir, const char *name)
 static void
 test_lab(const char *dir)
 {
-	struct mg_config *cfg = load_quiet(dir, "lab-l4.cfg");
-	char a[MG_IP_STRLEN];
+	char a[MG_IP_STRLEN], path[512];
+	struct mg_config *cfg;
 
+	snprintf(path, sizeof(path), "%s/lab-l4.cfg", dir);
+	cfg = load_quiet(path);
 	if (cfg == NULL)
 		return;
 	MG_CHECK_EQ(cfg->dataplane.workers, 1);
@@ -156,26 +159,176 @@ write_temp(char *path, const char *text, size_t len)
 	return ok;
 }
 
-/* The gateway of the sample: its listener, clusters and routes as the
+/* Create an empty file PATH (what is in it is not lib/cfg's business). */
+static bool
+touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	MG_CHECK(f != NULL);
+	return f != NULL && fclose(f) == 0;
+}
+
+/*
+ * The sample names its TLS files in /etc/meshgate/tls/, and the loader
+ * wants them readable. The copy the tests load is the sample with that
+ * directory replaced by a temporary one in which every file the sample
+ * names exists, empty: the rest of the text is the sample's own.
+ */
+#define SAMPLE_TLS_DIR "/etc/meshgate/tls/"
+
+struct sample_copy {
+	char dir[32];			/* the temporary directory */
+	char path[64];			/* dir/meshgate.cfg */
+	unsigned n_files;
+	char files[32][128];		/* dir/NAME of each file named */
+};
+
+static bool
+sample_copy_make(const char *cfg_dir, struct sample_copy *sc)
+{
+	char path[512], *text, *out = NULL;
+	const char *p, *hit;
+	size_t len = 0;
+	FILE *m;
+	bool ok = true;
+
+	snprintf(path, sizeof(path), "%s/meshgate.cfg.sample", cfg_dir);
+	text = read_all(path);
+	snprintf(sc->dir, sizeof(sc->dir), "/tmp/mg-test-cfg-XXXXXX");
+	sc->n_files = 0;
+	MG_CHECK(text != NULL);
+	MG_CHECK(mkdtemp(sc->dir) != NULL);
+	if (text == NULL)
+		return false;
+	m = open_memstream(&out, &len);
+	for (p = text; (hit = strstr(p, SAMPLE_TLS_DIR)) != NULL; p = hit) {
+		size_t n;
+
+		fwrite(p, 1, (size_t)(hit - p), m);
+		hit += strlen(SAMPLE_TLS_DIR);
+		n = strcspn(hit, "\"");
+		fprintf(m, "%s/", sc->dir);
+		if (sc->n_files < sizeof(sc->files) / sizeof(sc->files[0])) {
+			char *f = sc->files[sc->n_files++];
+
+			snprintf(f, sizeof(sc->files[0]), "%s/%.*s", sc->dir,
+				 (int)n, hit);
+			ok &= touch(f);
+		}
+	}
+	fputs(p, m);
+	fclose(m);
+	free(text);
+	MG_CHECK(sc->n_files >= 10);
+	snprintf(sc->path, sizeof(sc->path), "%s/meshgate.cfg", sc->dir);
+	m = fopen(sc->path, "w");
+	MG_CHECK(m != NULL);
+	if (m != NULL) {
+		ok &= fwrite(out, 1, len, m) == len;
+		ok &= fclose(m) == 0;
+	}
+	free(out);
+	MG_CHECK(ok);
+	return ok && m != NULL;
+}
+
+static void
+sample_copy_remove(const struct sample_copy *sc)
+{
+	for (unsigned i = 0; i < sc->n_files; i++)
+		unlink(sc->files[i]);	/* names repeat: ENOENT is fine */
+	unlink(sc->path);
+	MG_CHECK(rmdir(sc->dir) == 0);
+}
+
+/* The HTTPS side of the sample: the listener, the cluster that speaks
+ * mTLS to its endpoints, and the route that wants a client certificate. */
+static void
+check_sample_https(const struct mg_config *cfg, const struct sample_copy *sc,
+		   int edge)
+{
+	const struct mg_cfg_tls_server *t = &cfg->listeners[edge].tls;
+	int mesh = mg_config_cluster_index(cfg, "mesh-api");
+	char path[128];
+
+	MG_CHECK_EQ(cfg->listeners[edge].mode, MG_MODE_HTTPS);
+	MG_CHECK(mg_listener_mode_is_http(cfg->listeners[edge].mode));
+	MG_CHECK(cfg->listeners[edge].tcp.nodelay);
+	MG_CHECK_EQ(cfg->listeners[edge].http.max_headers, 100);
+	MG_CHECK_EQ(t->n_certificates, 3);
+	snprintf(path, sizeof(path), "%s/api-ecdsa.ocsp.der", sc->dir);
+	MG_CHECK(strcmp(t->certificates[0].ocsp, path) == 0);
+	snprintf(path, sizeof(path), "%s/wildcard-ecdsa.key", sc->dir);
+	MG_CHECK(strcmp(t->certificates[2].key, path) == 0);
+	MG_CHECK(t->certificates[1].ocsp[0] == '\0');
+	MG_CHECK(t->certificates[2].line > t->certificates[1].line);
+	MG_CHECK_EQ(t->default_certificate, 0);
+	MG_CHECK_EQ(t->min_version, MG_CFG_TLS_1_2);
+	MG_CHECK_EQ(t->max_version, MG_CFG_TLS_1_3);
+	MG_CHECK(strcmp(t->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") == 0);
+	MG_CHECK(strcmp(t->groups, "X25519:P-256:P-384") == 0);
+	MG_CHECK(t->sigalgs[0] == '\0');
+	MG_CHECK(strcmp(t->alpn, "http/1.1") == 0);
+	MG_CHECK_EQ(t->client_auth, MG_CFG_CLIENT_AUTH_OPTIONAL);
+	snprintf(path, sizeof(path), "%s/client-ca.crt", sc->dir);
+	MG_CHECK(strcmp(t->client_ca, path) == 0);
+	MG_CHECK_EQ(t->verify_depth, 4);
+	MG_CHECK(t->ticket_keys[0] == '/');
+	MG_CHECK_EQ(t->ticket_lifetime_s, 7200);
+	MG_CHECK_EQ(t->handshake_timeout_ms, 10000);
+	MG_CHECK_EQ(t->record_path, MG_CFG_TLS_RECORD_IPSEC_MB);
+	MG_CHECK_EQ(t->record_size, 16384);
+
+	MG_CHECK(mesh >= 0);
+	if (mesh < 0)
+		return;
+	const struct mg_cfg_tls_client *c = &cfg->clusters[mesh].tls;
+
+	MG_CHECK(c->enabled && c->session_reuse);
+	snprintf(path, sizeof(path), "%s/meshgate.crt", sc->dir);
+	MG_CHECK(strcmp(c->cert, path) == 0);
+	MG_CHECK(c->key[0] == '/' && c->ca[0] == '/' && c->crl[0] == '\0');
+	MG_CHECK(strcmp(c->sni, "api.mesh.local") == 0);
+	MG_CHECK(strcmp(c->expected_san, "spiffe://mesh.local/ns/lab/sa/api") == 0);
+	MG_CHECK_EQ(c->min_version, MG_CFG_TLS_1_3);
+	MG_CHECK_EQ(c->max_version, MG_CFG_TLS_1_3);
+	MG_CHECK_EQ(c->handshake_timeout_ms, 5000);
+	MG_CHECK_EQ(c->record_path, MG_CFG_TLS_RECORD_IPSEC_MB);
+	MG_CHECK_EQ(c->verify_depth, 4);
+	/* Clusters without a tls group do plain TCP. */
+	MG_CHECK(!cfg->clusters[mg_config_cluster_index(cfg, "api")].tls.enabled);
+}
+
+/* The gateway of the sample: its listeners, clusters and routes as the
  * file has them, references resolved, defaults filled in. */
 static void
 test_sample_http(const char *dir)
 {
-	struct mg_config *cfg = load_quiet(dir, "meshgate.cfg.sample");
+	struct sample_copy sc;
+	struct mg_config *cfg = NULL;
 	const struct mg_cfg_route *r;
 	char a[MG_IP_STRLEN];
-	int gw, api, app;
+	int gw, edge, api, app;
+	uint64_t both;
 
+	if (!sample_copy_make(dir, &sc))
+		goto out;
+	test_valid(sc.path);
+	cfg = load_quiet(sc.path);
 	if (cfg == NULL)
-		return;
+		goto out;
 	gw = mg_config_listener_index(cfg, "gateway");
+	edge = mg_config_listener_index(cfg, "edge");
 	api = mg_config_cluster_index(cfg, "api");
 	app = mg_config_cluster_index(cfg, "app");
-	MG_CHECK(gw >= 0 && api >= 0 && app >= 0);
+	MG_CHECK(gw >= 0 && edge >= 0 && api >= 0 && app >= 0);
 	MG_CHECK_EQ(mg_config_listener_index(cfg, "web"), 0);
 	MG_CHECK_EQ(mg_config_listener_index(cfg, "nope"), -1);
-	if (gw < 0 || api < 0 || app < 0)
+	if (gw < 0 || edge < 0 || api < 0 || app < 0)
 		goto out;
+	check_sample_https(cfg, &sc, edge);
+	both = 1ull << gw | 1ull << edge;
 
 	const struct mg_cfg_listener *l = &cfg->listeners[gw];
 
@@ -205,12 +358,15 @@ test_sample_http(const char *dir)
 	MG_CHECK(strcmp(c->health.path, "/") == 0);
 	MG_CHECK(strcmp(c->health.expected_statuses, "200-399") == 0);
 
-	MG_CHECK_EQ(cfg->n_routes, 6);
-	if (cfg->n_routes != 6)
+	MG_CHECK_EQ(cfg->n_routes, 7);
+	if (cfg->n_routes != 7)
 		goto out;
 	for (uint32_t i = 0; i < cfg->n_routes; i++) {
-		MG_CHECK_EQ(cfg->routes[i].listener_mask, 1ull << gw);
-		MG_CHECK(cfg->routes[i].line > 0);
+		r = &cfg->routes[i];
+		MG_CHECK_EQ(r->listener_mask, r->n_listeners > 0 ?
+			    1ull << (strcmp(r->name, "admin") == 0 ? edge : gw) : both);
+		MG_CHECK(r->line > 0);
+		MG_CHECK_EQ(r->require_client_cert, strcmp(r->name, "admin") == 0);
 	}
 	r = &cfg->routes[0];
 	MG_CHECK(strcmp(r->name, "healthz") == 0);
@@ -256,12 +412,19 @@ test_sample_http(const char *dir)
 	MG_CHECK_EQ(r->splits[1].cluster_idx, (uint32_t)api);
 	MG_CHECK_EQ(r->splits[0].weight + r->splits[1].weight, 100);
 	MG_CHECK(r->cluster_name[0] == '\0');
+	MG_CHECK(r->client_cert.subject[0] == '\0' && r->client_cert.san[0] == '\0');
 	r = &cfg->routes[5];
+	MG_CHECK(strcmp(r->name, "admin") == 0);
+	MG_CHECK(strcmp(r->client_cert.subject, "CN=client-[0-9]+(,.*)?") == 0);
+	MG_CHECK(strcmp(r->client_cert.san, "spiffe://lab.test/client/1") == 0);
+	MG_CHECK_EQ(r->cluster_idx, (uint32_t)mg_config_cluster_index(cfg, "mesh-api"));
+	r = &cfg->routes[6];
 	MG_CHECK_EQ(r->path_type, MG_PATH_ANY);
 	MG_CHECK_EQ(r->n_hosts + r->n_methods + r->n_headers + r->n_query, 0);
 	MG_CHECK_EQ(r->cluster_idx, (uint32_t)app);
 out:
 	mg_config_free(cfg);
+	sample_copy_remove(&sc);
 }
 
 /* Routes are an allocated list: MG_MAX_ROUTES of them load (and how long
@@ -562,7 +725,197 @@ test_defaults(void)
 	MG_CHECK(strcmp(c->tcp.cc, "cubic") == 0);
 	MG_CHECK(cfg->logging.access_log[0] == '\0');
 	MG_CHECK_EQ(cfg->logging.access_log_ring, 4096);
+
+	/* The TLS keys, though neither side has TLS here. */
+	const struct mg_cfg_tls_server *ts = &cfg->listeners[0].tls;
+	const struct mg_cfg_tls_client *tc = &c->tls;
+
+	MG_CHECK_EQ(ts->n_certificates, 0);
+	MG_CHECK_EQ(ts->default_certificate, 0);
+	MG_CHECK_EQ(ts->min_version, MG_CFG_TLS_1_2);
+	MG_CHECK_EQ(ts->max_version, MG_CFG_TLS_1_3);
+	MG_CHECK(ts->ciphers[0] == '\0' && ts->ciphersuites[0] == '\0' &&
+		 ts->groups[0] == '\0' && ts->sigalgs[0] == '\0');
+	MG_CHECK(strcmp(ts->alpn, "http/1.1") == 0);
+	MG_CHECK_EQ(ts->client_auth, MG_CFG_CLIENT_AUTH_NONE);
+	MG_CHECK(ts->client_ca[0] == '\0' && ts->crl[0] == '\0' &&
+		 ts->ticket_keys[0] == '\0');
+	MG_CHECK_EQ(ts->verify_depth, 4);
+	MG_CHECK_EQ(ts->ticket_lifetime_s, 7200);
+	MG_CHECK_EQ(ts->handshake_timeout_ms, 10000);
+	MG_CHECK_EQ(ts->record_path, MG_CFG_TLS_RECORD_IPSEC_MB);
+	MG_CHECK_EQ(ts->record_size, 16384);
+	MG_CHECK(!tc->enabled && tc->session_reuse);
+	MG_CHECK(tc->cert[0] == '\0' && tc->ca[0] == '\0' && tc->sni[0] == '\0' &&
+		 tc->expected_san[0] == '\0' && tc->alpn[0] == '\0');
+	MG_CHECK_EQ(tc->verify_depth, 4);
+	MG_CHECK_EQ(tc->min_version, MG_CFG_TLS_1_2);
+	MG_CHECK_EQ(tc->max_version, MG_CFG_TLS_1_3);
+	MG_CHECK_EQ(tc->handshake_timeout_ms, 10000);
+	MG_CHECK_EQ(tc->record_path, MG_CFG_TLS_RECORD_IPSEC_MB);
+	MG_CHECK(!mg_listener_mode_is_http(MG_MODE_TCP) &&
+		 !mg_listener_mode_is_http(MG_MODE_SERVICE) &&
+		 mg_listener_mode_is_http(MG_MODE_HTTP));
 	mg_config_free(cfg);
+}
+
+/* What the TLS syntax checks accept and refuse; the messages are in
+ * invalid/tls-*.cfg. */
+static void
+test_tls_syntax(void)
+{
+	static const char *const good_sans[] = {
+		"spiffe://mesh.local/ns/lab/sa/api", "spiffe://mesh.local",
+		"spiffe://a_b-c.d/x.y/Z-9_", "urn:uuid:1234", "https://a.b/c?d",
+		"10.20.0.11", "fd00:20::11", "::1", "api.mesh.local", "a",
+	};
+	static const char *const bad_sans[] = {
+		"", "[fd00::1]", "spiffe://", "spiffe://Mesh.local/a",
+		"spiffe:/mesh.local/a", "spiffe://mesh.local/", "spiffe://m/a//b",
+		"spiffe://m/./b", "spiffe://m/a/..", "spiffe://m/a?b", "spiffe://m/a#b",
+		"spiffe://m@n/a", "1x:y", "x:", ":x", "urn:a b", "urn:\x7f",
+		"*.mesh.local", "a..b", "a b", "-a.b", "10.0.0.1:80",
+	};
+	static const char *const good_alpn[] = {
+		"", "http/1.1", "http/1.0", "http/1.1,http/1.0",
+	};
+	static const char *const bad_alpn[] = {
+		"h2", "h2,http/1.1", "http/1.1,h2", ",", "http/1.1,", ",http/1.1",
+		"http/1.1,,http/1.0", "HTTP/1.1", "http/1.1 ", "h2c", "http/2",
+	};
+	static const char *const good_lists[] = {
+		"ECDHE+AESGCM:ECDHE+CHACHA20", "TLS_AES_128_GCM_SHA256",
+		"HIGH:!aNULL:!MD5:@SECLEVEL=2", "X25519:P-256", "?X25519MLKEM768:*X25519",
+		"ECDSA+SHA256:rsa_pss_rsae_sha256", "DEFAULT:-RSA",
+	};
+	static const char *const bad_lists[] = {
+		"", "A B", "A,B", "A;B", "A\"B", "A'B", "A\tB", "\xc3\xa9",
+	};
+
+	for (size_t i = 0; i < sizeof(good_sans) / sizeof(*good_sans); i++)
+		MG_CHECK(cfg_san_problem(good_sans[i]) == NULL);
+	for (size_t i = 0; i < sizeof(bad_sans) / sizeof(*bad_sans); i++)
+		if (cfg_san_problem(bad_sans[i]) == NULL) {
+			fprintf(stderr, "SAN \"%s\" taken\n", bad_sans[i]);
+			MG_CHECK(cfg_san_problem(bad_sans[i]) != NULL);
+		}
+	for (size_t i = 0; i < sizeof(good_alpn) / sizeof(*good_alpn); i++)
+		MG_CHECK(cfg_alpn_problem(good_alpn[i]) == NULL);
+	for (size_t i = 0; i < sizeof(bad_alpn) / sizeof(*bad_alpn); i++)
+		MG_CHECK(cfg_alpn_problem(bad_alpn[i]) != NULL);
+	MG_CHECK(strstr(cfg_alpn_problem("http/1.1,h2"), "HTTP/2") != NULL);
+	for (size_t i = 0; i < sizeof(good_lists) / sizeof(*good_lists); i++)
+		MG_CHECK(cfg_ossl_list_problem(good_lists[i]) == NULL);
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(*bad_lists); i++)
+		MG_CHECK(cfg_ossl_list_problem(bad_lists[i]) != NULL);
+	MG_CHECK(cfg_sni_problem("api.mesh.local") == NULL);
+	MG_CHECK(cfg_sni_problem("10.0.0.1") != NULL);
+	MG_CHECK(cfg_sni_problem("fd00::1") != NULL);
+	MG_CHECK(cfg_sni_problem("[fd00::1]") != NULL);
+	MG_CHECK(cfg_sni_problem("a.b:443") != NULL);
+	MG_CHECK(cfg_sni_problem("*.b") != NULL);
+	MG_CHECK(cfg_sni_problem("") != NULL);
+}
+
+/* Write TEXT to DIR/NAME. */
+static bool
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	MG_CHECK(f != NULL);
+	if (f == NULL)
+		return false;
+	ok = fputs(text, f) >= 0;
+	ok &= fclose(f) == 0;
+	MG_CHECK(ok);
+	return ok;
+}
+
+/*
+ * Files a configuration names are found from its own directory, whatever
+ * the working directory, and stored that way; an absolute path is kept as
+ * it is; a path that no longer fits once joined is refused, not cut.
+ */
+static void
+test_tls_paths(void)
+{
+	static const char head[] =
+		"ports = ( { name = \"p\"; device = \"net_null0\";\n"
+		"  addresses = ( \"192.0.2.1/24\" ); } );\n"
+		"listeners = ( { name = \"l\"; mode = \"https\";\n"
+		"  address = \"192.0.2.10\"; listen_port = 443;\n"
+		"  tls = { certificates = ( { cert = \"pki/a.crt\"; key = \"%s\"; } ); }; } );\n"
+		"clusters = ( { name = \"c\"; lb = \"random\"; endpoints = (\n"
+		"  { address = \"192.0.2.20\"; port = 8443; } );\n"
+		"  tls = { enabled = true; ca = \"%s\"; }; } );\n"
+		"routes = ( { name = \"r\"; cluster = \"c\"; } );\n";
+	char dir[] = "/tmp/mg-test-cfg-XXXXXX", sub[512], abs_key[600], text[2048];
+	char path[700], exp[1024], long_dir[512], *out = NULL;
+	struct mg_config *cfg;
+	unsigned n;
+
+	MG_CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/pki", dir);
+	MG_CHECK(mkdir(sub, 0700) == 0);
+	snprintf(abs_key, sizeof(abs_key), "%s/pki/a.key", dir);
+	snprintf(text, sizeof(text), head, abs_key, "pki/ca.crt");
+	if (!write_file(dir, "m.cfg", text) || !write_file(sub, "a.crt", "") ||
+	    !write_file(sub, "a.key", "") || !write_file(sub, "ca.crt", ""))
+		goto out;
+	snprintf(path, sizeof(path), "%s/m.cfg", dir);
+	cfg = load(path, &out, &n);
+	if (out != NULL && out[0] != '\0')
+		fprintf(stderr, "unexpected messages:\n%s", out);
+	MG_CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		snprintf(exp, sizeof(exp), "%s/pki/a.crt", dir);
+		MG_CHECK(strcmp(cfg->listeners[0].tls.certificates[0].cert, exp) == 0);
+		MG_CHECK(strcmp(cfg->listeners[0].tls.certificates[0].key, abs_key) == 0);
+		snprintf(exp, sizeof(exp), "%s/pki/ca.crt", dir);
+		MG_CHECK(strcmp(cfg->clusters[0].tls.ca, exp) == 0);
+	}
+	mg_config_free(cfg);
+	free(out);
+	out = NULL;
+
+	/* The same file from a directory whose name leaves no room. */
+	memset(long_dir, 'd', 240);
+	snprintf(long_dir + 240, sizeof(long_dir) - 240, "%s", "");
+	snprintf(sub, sizeof(sub), "%s/%s", dir, long_dir);
+	MG_CHECK(mkdir(sub, 0700) == 0);
+	snprintf(text, sizeof(text), head, abs_key, "../pki/ca.crt");
+	if (!write_file(sub, "m.cfg", text))
+		goto out_sub;
+	snprintf(path, sizeof(path), "%s/m.cfg", sub);
+	cfg = load(path, &out, &n);
+	MG_CHECK(cfg == NULL);
+	MG_CHECK_EQ(n, 2);	/* pki/a.crt and ../pki/ca.crt */
+	MG_CHECK(out != NULL && strstr(out, "listeners[0].tls.certificates[0].cert: "
+		 "\"pki/a.crt\" as \"") != NULL);
+	MG_CHECK(out != NULL && strstr(out, "is too long (expected at most 255 "
+		 "characters once joined to the configuration's directory)") != NULL);
+	MG_CHECK(out != NULL && strstr(out, "clusters[0].tls.ca: ") != NULL);
+	free(out);
+	unlink(path);
+out_sub:
+	rmdir(sub);
+out:
+	snprintf(path, sizeof(path), "%s/pki/a.crt", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pki/a.key", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pki/ca.crt", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/m.cfg", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pki", dir);
+	MG_CHECK(rmdir(path) == 0);
+	MG_CHECK(rmdir(dir) == 0);
 }
 
 static void
@@ -695,14 +1048,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CFG_DIR INVALID_DIR\n", argv[0]);
 		return EXIT_FAILURE;
 	}
-	test_valid(argv[1], "meshgate.cfg.sample");
-	test_valid(argv[1], "lab-l4.cfg");
+	char path[512];
+
+	/* The sample itself is loaded as a copy (see sample_copy_make). */
+	for (const char *const *f = (const char *const[]){ "lab-l4.cfg",
+	     "lab-tcp.cfg", "lab-http.cfg", NULL }; *f != NULL; f++) {
+		snprintf(path, sizeof(path), "%s/%s", argv[1], *f);
+		test_valid(path);
+	}
 	test_lab(argv[1]);
 	test_defaults();
 	test_sample_http(argv[1]);
 	test_many_routes();
 	test_http_vars();
 	test_http_syntax();
+	test_tls_syntax();
+	test_tls_paths();
 	test_unreadable();
 	test_sample_documents_schema(argv[1]);
 	test_invalid(argv[2]);

@@ -966,7 +966,7 @@ pt_start(void)
 	};
 	struct mg_proxy_params pp;
 	struct mg_tcp_listen_params lp;
-	char err[256];
+	char err[256], perr[256];
 
 	pool_free_start = rte_mempool_avail_count(pool);
 	link_init(&L, pool, 42, false, &sp);
@@ -1000,6 +1000,7 @@ pt_start(void)
 	pp.cfg = cfg;
 	pp.routes = routes;
 	pp.tcp = L.st[1];
+	pp.pool = pool;
 	pp.worker_index = 0;
 	pp.n_workers = 1;
 	pp.max_sessions = 64;
@@ -1010,10 +1011,12 @@ pt_start(void)
 	pp.access_log = pt_access_log;
 	pp.probe_done = pt_probe_done;
 	pp.wall_offset_us = 1700000000000000LL;
-	px = mg_proxy_create(&pp);
+	px = mg_proxy_create(&pp, perr, sizeof(perr));
 	MG_CHECK(px != NULL);
-	if (px == NULL)
+	if (px == NULL) {
+		fprintf(stderr, "mg_proxy_create: %s\n", perr);
 		return false;
+	}
 
 	memset(&lp, 0, sizeof(lp));
 	lp.addr = cfg->listeners[0].address;

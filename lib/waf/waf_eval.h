@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef MG_WAF_EVAL_H
+#define MG_WAF_EVAL_H
+
+/*
+ * Per-lcore evaluation state. Everything a request needs is carved out of
+ * buffers allocated with the context; a request only bumps and resets.
+ */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <hs/hs.h>
+
+#include "waf_internal.h"
+#include "waf_reqdata.h"
+
+/* One value a rule inspects: a collection item or a single variable. */
+struct waf_val {
+	const uint8_t *key;	/* item name ("" for single variables) */
+	const uint8_t *v;
+	uint32_t key_len;
+	uint32_t len;
+	uint8_t var;		/* enum waf_var_id */
+};
+
+/* An entry of TX, IP, GLOBAL...: keys lowercase. */
+struct waf_kvent {
+	uint8_t *key;
+	uint8_t *val;
+	uint32_t key_len;
+	uint32_t len;
+	uint32_t cap;		/* room at val */
+	uint32_t hash;
+	uint8_t coll;		/* enum waf_var_id */
+	uint8_t dead;		/* deleted by setvar:! */
+};
+
+#define WAF_STORE_MAX 1024		/* entries per request */
+#define WAF_STORE_SLOTS 2048		/* hash index, power of two */
+#define WAF_REMOVALS_MAX 64		/* ctl:ruleRemove* per request */
+#define WAF_MATCHED_MAX 256		/* MATCHED_VARS */
+#define WAF_VALS_MAX 8192		/* values of one variable list */
+#define WAF_HEAD_MAX 65536
+/* Room for the outputs of one value's chain trie; values whose outputs
+ * might not fit go chain by chain through the two transform buffers. */
+#define WAF_TSCRATCH_SIZE (4u << 20)
+#define WAF_VTARGETS_MAX 16		/* targets one value belongs to */
+
+/* A Hyperscan report: rule r matched value ordinal o of its group. */
+struct waf_hit {
+	uint32_t ordinal;
+	uint32_t phrase;
+	uint32_t next;		/* next hit of the same rule, WAF_NONE */
+};
+
+/* Per rule: hits of the current phase (valid when gen matches). */
+struct waf_rule_hits {
+	uint32_t gen;
+	uint32_t first, last;
+};
+
+/* An @rx whose pattern has macros, compiled for its last expansion */
+struct waf_dynrx {
+	uint32_t rule;
+	uint32_t len;
+	char *pat;
+	pcre2_code *code;
+};
+#define WAF_DYN_RX 16
+
+/* The bytes a long value holds, for the trigger checks */
+struct waf_byteset {
+	const uint8_t *p;
+	uint32_t len;
+	uint32_t gen;
+	uint64_t bits[4];
+};
+#define WAF_BYTESETS 16
+
+/* A runtime exclusion from ctl:ruleRemove* */
+struct waf_removal {
+	uint8_t kind;		/* WA_CTL_REMOVE_* */
+	uint32_t lo, hi;	/* ids */
+	uint32_t tag;		/* string */
+	uint32_t var;		/* index into rs->vars, WAF_NONE */
+};
+
+struct mg_waf_ctx {
+	const struct mg_waf_ruleset *rs;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+
+	/* per-request memory */
+	uint8_t *arena;
+	size_t arena_size, arena_used;
+	uint8_t *req_arena;
+	size_t req_arena_size;
+	uint8_t *tbuf[2];
+	size_t tbuf_size;
+	uint32_t max_value;
+	uint8_t *head;
+	size_t head_len;
+	uint8_t *body;
+	size_t body_len, body_cap;
+	struct waf_val *vals;		/* WAF_VALS_MAX */
+
+	/* the request */
+	struct mg_waf_request *req;
+	struct mg_waf_result *res;
+	char unique_id[40];
+	char remote_addr[64], server_addr[64];
+	char remote_port[8], server_port[8];
+	uint64_t start_us;
+	uint64_t seq;
+	uint8_t engine;			/* enum waf_engine, ctl may change */
+	uint8_t body_access;
+	uint8_t phase;
+	uint8_t done;			/* disruptive action ended it */
+	uint8_t allow;			/* allow: skip the rest */
+	uint8_t highest_severity;
+	uint8_t body_over;		/* body bytes beyond body_cap came */
+	uint8_t finished;
+	uint32_t gen;			/* bumps per phase run */
+
+	/* collections */
+	struct waf_kvent store[WAF_STORE_MAX];
+	uint32_t n_store;
+	uint16_t slots[WAF_STORE_SLOTS];	/* entry + 1, 0 empty */
+	struct waf_removal removals[WAF_REMOVALS_MAX];
+	uint32_t n_removals;
+	struct waf_val matched[WAF_MATCHED_MAX];	/* key: full name */
+	uint32_t n_matched;
+	struct waf_val matched_var;	/* key: full name, v: value */
+	bool has_matched_var;
+
+	/* evaluation */
+	uint32_t cur_rule;		/* the chain head being run */
+	struct waf_rule_hits *rule_hits;	/* per rule */
+	struct waf_hit *hits;
+	uint32_t n_hits, hits_cap;
+	struct waf_val *pvals;		/* the phase's scanned values */
+	uint32_t n_pvals;
+	uint32_t pvals_gen;		/* gen pvals were resolved in */
+	uint32_t scan_gen[WAF_TIERS];	/* gen each tier was scanned in */
+	uint32_t scan_ordinal;		/* for the scan callback */
+	uint64_t scan_chains;
+	const struct waf_target *scan_target;
+	const struct waf_target *vtargets[WAF_VTARGETS_MAX];
+	unsigned n_vtargets;		/* the targets of the value scanned */
+	uint8_t *tscratch;		/* trie outputs of one value */
+	size_t tscratch_size;
+
+	struct waf_dynrx dyn[WAF_DYN_RX];
+	struct waf_byteset bytesets[WAF_BYTESETS];
+	uint32_t req_gen;		/* bumps per request */
+	uint64_t counters[MG_WAF_C_MAX];
+	size_t memory;
+};
+
+/* Arena: bump allocation, NULL (counted) when full. */
+void *waf_alloc(struct mg_waf_ctx *c, size_t n);
+static inline uint8_t *
+waf_arena_top(struct mg_waf_ctx *c, size_t *room)
+{
+	*room = c->arena_size - c->arena_used;
+	return c->arena + c->arena_used;
+}
+
+/* Collections (waf_store.c) */
+void waf_store_reset(struct mg_waf_ctx *c);
+/* Collections: keys are lowercase (the caller folds them). */
+struct waf_kvent *waf_store_get(struct mg_waf_ctx *c, uint8_t coll,
+				const uint8_t *key, uint32_t len);
+struct waf_kvent *waf_store_get_h(struct mg_waf_ctx *c, uint8_t coll,
+				  const uint8_t *key, uint32_t len,
+				  uint32_t hash);
+/* Set a value (copied). Returns 0 or -1 (counted). */
+int waf_store_set(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
+		  uint32_t klen, const uint8_t *val, uint32_t vlen);
+void waf_store_del(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
+		   uint32_t klen);
+
+/* Values (waf_vars.c): append the values of v to out (at most cap). */
+uint32_t waf_resolve(struct mg_waf_ctx *c, const struct waf_var *v,
+		     struct waf_val *out, uint32_t cap);
+/* "ARGS:foo" into buf; returns the length (cut at cap). */
+uint32_t waf_val_name(const struct waf_val *v, uint8_t *buf, uint32_t cap);
+/* key matches the selector of v (KEY or REGEX), or v has none */
+bool waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
+		   const uint8_t *key, uint32_t len);
+
+/* Macros (waf_macro.c): expand into the arena; returns NULL when full. */
+const uint8_t *waf_expand(struct mg_waf_ctx *c, uint32_t tmpl, uint32_t *len);
+
+/* Operators (waf_ops.c). arg: the expanded argument (NULL if none). */
+bool waf_op_match(struct mg_waf_ctx *c, const struct waf_rule *r,
+		  const uint8_t *s, uint32_t len, const uint8_t *arg,
+		  uint32_t arg_len);
+/* Run r's regex on s; captures to TX.0-9 when r captures. */
+bool waf_rx_match(struct mg_waf_ctx *c, const struct waf_rule *r,
+		  const uint8_t *s, uint32_t len);
+void waf_set_capture(struct mg_waf_ctx *c, unsigned i, const uint8_t *s,
+		     uint32_t len);
+
+/* Scan the phase's values with the databases of a tier, once per phase
+ * run. */
+void waf_scan_phase(struct mg_waf_ctx *c, uint8_t tier);
+
+/* Transformations: apply n ids to in; the result may be in tbuf. */
+const uint8_t *waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns,
+			     uint8_t n, const uint8_t *in, uint32_t len,
+			     uint32_t *out_len);
+
+static inline uint64_t
+waf_hash(const uint8_t *p, uint32_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+#endif /* MG_WAF_EVAL_H */

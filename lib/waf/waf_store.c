@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TX, IP, GLOBAL, SESSION, USER and RESOURCE for one request: entries in
+ * insertion order (the order rules enumerate them) with a hash index.
+ * Nothing outlives the request: ModSecurity's persistent collections have
+ * no place in a per-lcore data path, and CRS only keeps its DoS counters
+ * and IP reputation flags there. Keys are lowercase: callers fold them.
+ */
+#include <string.h>
+
+#include "waf_eval.h"
+
+void *
+waf_alloc(struct mg_waf_ctx *c, size_t n)
+{
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (n > c->arena_size - c->arena_used) {
+		c->counters[MG_WAF_C_ARENA_FULL]++;
+		return NULL;
+	}
+	p = c->arena + c->arena_used;
+	c->arena_used += n;
+	return p;
+}
+
+void
+waf_store_reset(struct mg_waf_ctx *c)
+{
+	c->n_store = 0;
+	memset(c->slots, 0, sizeof(c->slots));
+}
+
+static struct waf_kvent *
+lookup(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key, uint32_t len,
+       uint32_t h, uint32_t *slot)
+{
+	uint32_t s = h & (WAF_STORE_SLOTS - 1);
+
+	for (;;) {
+		uint16_t e = c->slots[s];
+		struct waf_kvent *kv;
+
+		if (e == 0) {
+			*slot = s;
+			return NULL;
+		}
+		kv = &c->store[e - 1];
+		if (kv->hash == h && kv->coll == coll && kv->key_len == len &&
+		    memcmp(kv->key, key, len) == 0) {
+			*slot = s;
+			return kv;
+		}
+		s = (s + 1) & (WAF_STORE_SLOTS - 1);
+	}
+}
+
+struct waf_kvent *
+waf_store_get_h(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
+		uint32_t len, uint32_t hash)
+{
+	uint32_t slot;
+	struct waf_kvent *kv = lookup(c, coll, key, len, hash, &slot);
+
+	return kv && !kv->dead ? kv : NULL;
+}
+
+struct waf_kvent *
+waf_store_get(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
+	      uint32_t len)
+{
+	return waf_store_get_h(c, coll, key, len, waf_key_hash(coll, key, len));
+}
+
+int
+waf_store_set(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
+	      uint32_t klen, const uint8_t *val, uint32_t vlen)
+{
+	uint32_t h = waf_key_hash(coll, key, klen), slot;
+	struct waf_kvent *kv = lookup(c, coll, key, klen, h, &slot);
+
+	if (kv == NULL) {
+		uint8_t *k;
+
+		/* the index stays at most half full */
+		if (c->n_store == WAF_STORE_MAX) {
+			c->counters[MG_WAF_C_TX_FULL]++;
+			return -1;
+		}
+		k = waf_alloc(c, klen ? klen : 1);
+		if (k == NULL)
+			return -1;
+		memcpy(k, key, klen);
+		kv = &c->store[c->n_store];
+		memset(kv, 0, sizeof(*kv));
+		kv->key = k;
+		kv->key_len = klen;
+		kv->hash = h;
+		kv->coll = coll;
+		c->slots[slot] = (uint16_t)(++c->n_store);
+	} else if (kv->dead) {
+		/* a deleted entry comes back at its old place */
+		kv->dead = 0;
+		kv->len = 0;
+	}
+	if (vlen > kv->cap) {
+		uint32_t cap = vlen < 24 ? 24 : vlen;
+		uint8_t *v = waf_alloc(c, cap);
+
+		if (v == NULL)
+			return -1;
+		kv->val = v;
+		kv->cap = cap;
+	}
+	if (vlen)
+		memmove(kv->val, val, vlen);
+	kv->len = vlen;
+	return 0;
+}
+
+void
+waf_store_del(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
+	      uint32_t klen)
+{
+	struct waf_kvent *kv = waf_store_get(c, coll, key, klen);
+
+	if (kv)
+		kv->dead = 1;
+}

