@@ -49,8 +49,10 @@ usage(FILE *f)
 	fprintf(f,
 "usage: meshgate-waf [options] FILE|DIR...\n"
 "       meshgate-waf [options] --serve PORT\n"
-"  --setup FILE      crs-setup.conf (default /etc/modsecurity/crs/crs-setup.conf)\n"
-"  --rules-dir DIR   every *.conf in DIR (default /usr/share/modsecurity-crs/rules)\n"
+"  --setup FILE      crs-setup.conf\n"
+"                    (default /etc/modsecurity/crs/crs-setup.conf)\n"
+"  --rules-dir DIR   every *.conf in DIR\n"
+"                    (default /usr/share/modsecurity-crs/rules)\n"
 "  --pre FILE        SecLang after the setup, before the rules (repeatable)\n"
 "  --post FILE       SecLang after the rules (repeatable)\n"
 "  --paranoia N      tx.paranoia_level 1..4\n"
@@ -157,18 +159,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 static const char *const verdict_names[] = { "PASS", "DENY", "DROP", "REDIRECT" };
 
-/* "920100,942100" */
-static void
-rule_list(const struct mg_waf_result *res, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < res->n_matches && n + 12 < cap; i++)
-		n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "",
-				      res->matches[i].rule_id);
-}
-
 static void
 print_result(const struct opts *o, struct mg_waf_ctx *ctx, const char *name,
 	     const struct mg_waf_result *res, int rc)
@@ -263,7 +253,10 @@ eval_path(const struct opts *o, struct mg_waf_ctx *ctx, const char *path)
 		char full[4096];
 
 		if (ents[i]->d_name[0] != '.') {
-			snprintf(full, sizeof(full), "%s/%s", path,
+			size_t n = strlen(path);
+
+			snprintf(full, sizeof(full), "%s%s%s", path,
+				 n && path[n - 1] == '/' ? "" : "/",
 				 ents[i]->d_name);
 			if (eval_path(o, ctx, full) < 0)
 				rc = -1;
@@ -466,7 +459,7 @@ serve_one(const struct opts *o, struct mg_waf_ctx *ctx, int fd, FILE *audit,
 		mg_waf_body(ctx, b->body, b->body_len);
 		rc = mg_waf_end(ctx, &res);
 	}
-	rule_list(&res, ids, sizeof(ids));
+	mg_waf_rule_ids(&res, ids, sizeof(ids));
 	if (audit && rc >= 0) {
 		mg_waf_audit_json(ctx, &res, line, sizeof(line));
 		fprintf(audit, "%s\n", line);

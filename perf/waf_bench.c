@@ -12,9 +12,13 @@
  * bytes inspected per second, the load time of
  * the rule set cold (Hyperscan compile) and from the cache, and the
  * memory of one per-lcore context (allocated, and resident after the
- * run).
+ * run). Built with libmodsecurity3 (Debian libmodsecurity-dev), --modsec
+ * runs the same requests through its C API in the same run, with the same
+ * rules and settings (request body access, JSON/XML processors for their
+ * content types), for the ratio.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,14 @@
 #include <x86intrin.h>
 
 #include "mg_waf.h"
+
+#ifdef MG_BENCH_MODSEC
+#include <glob.h>
+#include <modsecurity/intervention.h>
+#include <modsecurity/modsecurity.h>
+#include <modsecurity/rules_set.h>
+#include <modsecurity/transaction.h>
+#endif
 
 #define MAX_REQ (1u << 20)
 
@@ -216,6 +228,132 @@ run(struct mg_waf_ctx *ctx, const struct workload *w, double seconds,
 	       (double)bytes * 8 / (t1 - t0) / 1e9, matched, n);
 }
 
+#ifdef MG_BENCH_MODSEC
+/* What meshgate's loader does besides the files: body access, the JSON and
+ * XML processors by content type (modsecurity.conf-recommended's rules
+ * 200000/200001), the paranoia level before the rules. */
+static const char modsec_base[] =
+	"SecRuleEngine On\n"
+	"SecRequestBodyAccess On\n"
+	"SecRequestBodyLimit 1048576\n"
+	"SecRequestBodyNoFilesLimit 1048576\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"^(?:application(?:/soap\\+|/)"
+	"|text/)xml\" \"id:200000,phase:1,t:none,t:lowercase,pass,nolog,"
+	"ctl:requestBodyProcessor=XML\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"^application/json\" "
+	"\"id:200001,phase:1,t:none,t:lowercase,pass,nolog,"
+	"ctl:requestBodyProcessor=JSON\"\n";
+
+static void
+modsec_quiet(void *data, const void *msg)
+{
+	(void)data;
+	(void)msg;
+}
+
+static RulesSet *
+modsec_load(ModSecurity *ms, const struct mg_waf_conf *conf)
+{
+	RulesSet *rules = msc_create_rules_set();
+	const char *err = NULL;
+	char pl[256], pat[4096];
+	glob_t g;
+	int rc;
+
+	(void)ms;
+	snprintf(pl, sizeof(pl), "SecAction \"id:4294960001,phase:1,pass,"
+		 "nolog,t:none,setvar:tx.paranoia_level=%u\"\n", conf->paranoia);
+	rc = msc_rules_add(rules, modsec_base, &err);
+	if (rc >= 0)
+		rc = msc_rules_add_file(rules, conf->setup, &err);
+	if (rc >= 0)
+		rc = msc_rules_add(rules, pl, &err);
+	snprintf(pat, sizeof(pat), "%s/*.conf", conf->rules_dir);
+	if (rc >= 0 && glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && rc >= 0; i++)
+			rc = msc_rules_add_file(rules, g.gl_pathv[i], &err);
+		globfree(&g);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "libmodsecurity: %s\n", err ? err : "?");
+		msc_rules_cleanup(rules);
+		return NULL;
+	}
+	return rules;
+}
+
+/* One request through libmodsecurity3's C API, as a connector feeds it. */
+static int
+modsec_eval(ModSecurity *ms, RulesSet *rules, const uint8_t *req, size_t len)
+{
+	Transaction *tx = msc_new_transaction(ms, rules, NULL);
+	ModSecurityIntervention it = { .status = 200 };
+	const char *p = (const char *)req, *end = p + len, *eol, *sp1, *sp2;
+	char method[16], uri[4096], ver[8];
+
+	eol = memchr(p, '\r', len);
+	sp1 = eol ? memchr(p, ' ', (size_t)(eol - p)) : NULL;
+	sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+	if (sp2 == NULL || eol - sp2 < 6) {
+		msc_transaction_cleanup(tx);
+		return -1;
+	}
+	snprintf(method, sizeof(method), "%.*s", (int)(sp1 - p), p);
+	snprintf(uri, sizeof(uri), "%.*s", (int)(sp2 - sp1 - 1), sp1 + 1);
+	snprintf(ver, sizeof(ver), "%.*s", (int)(eol - sp2 - 6), sp2 + 6);
+	msc_process_connection(tx, "192.0.2.7", 40000, "192.0.2.1", 80);
+	msc_process_uri(tx, uri, method, ver);
+	for (p = eol + 2; p + 2 <= end && !(p[0] == '\r' && p[1] == '\n');
+	     p = eol + 2) {
+		const char *colon, *v;
+
+		eol = memchr(p, '\r', (size_t)(end - p));
+		if (eol == NULL)
+			break;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon == NULL)
+			continue;
+		for (v = colon + 1; v < eol && *v == ' '; v++)
+			;
+		msc_add_n_request_header(tx, (const unsigned char *)p,
+					 (size_t)(colon - p),
+					 (const unsigned char *)v,
+					 (size_t)(eol - v));
+	}
+	msc_process_request_headers(tx);
+	if (p + 2 < end)
+		msc_append_request_body(tx, (const unsigned char *)p + 2,
+					(size_t)(end - p - 2));
+	msc_process_request_body(tx);
+	msc_intervention(tx, &it);
+	free(it.url);
+	free(it.log);
+	msc_process_logging(tx);
+	msc_transaction_cleanup(tx);
+	return it.status;
+}
+
+static void
+modsec_run(ModSecurity *ms, RulesSet *rules, const struct workload *w,
+	   double seconds, double tsc_hz)
+{
+	unsigned long long n = 0, blocked = 0;
+	double t0 = cpu_s(), t1;
+
+	do {
+		unsigned i = (unsigned)(n % w->n);
+
+		blocked += modsec_eval(ms, rules, w->req[i], w->len[i]) != 200;
+		n++;
+		t1 = cpu_s();
+	} while (t1 - t0 < seconds);
+	printf("%-46s %9.0f req/s %9.1f us/req %9.0f cyc/req  (%llu/%llu "
+	       "blocked)  [libmodsecurity3]\n", w->name, (double)n / (t1 - t0),
+	       (t1 - t0) / (double)n * 1e6, (t1 - t0) * tsc_hz / (double)n,
+	       blocked, n);
+}
+#endif
+
 /* TSC ticks per second, over a tenth of a second */
 static double
 tsc_hz(void)
@@ -273,6 +411,7 @@ main(int argc, char **argv)
 		{ "rules-dir", required_argument, NULL, 'r' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "cache-dir", required_argument, NULL, 'c' },
+		{ "modsec", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mg_waf_conf conf = {
@@ -289,6 +428,7 @@ main(int argc, char **argv)
 	double seconds = 3, t0, cold, warm, hz;
 	long rss0;
 	int c, only = -1;
+	bool modsec = false;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
@@ -310,10 +450,13 @@ main(int argc, char **argv)
 		case 'c':
 			conf.cache_dir = optarg;
 			break;
+		case 'M':
+			modsec = true;
+			break;
 		default:
 			fprintf(stderr, "usage: waf_bench [--paranoia N] "
 				"[--seconds S] [--setup F] [--rules-dir D] "
-				"[--only WORKLOAD] [--cache-dir D]\n");
+				"[--only WORKLOAD] [--cache-dir D] [--modsec]\n");
 			return 2;
 		}
 	}
@@ -360,6 +503,28 @@ main(int argc, char **argv)
 			run(ctx, &w[i], seconds, hz);
 	printf("context: %zu KiB allocated, %ld KiB resident after the run\n",
 	       mg_waf_ctx_memory(ctx) / 1024, rss_kib() - rss0);
+#ifdef MG_BENCH_MODSEC
+	if (modsec) {
+		ModSecurity *ms = msc_init();
+		RulesSet *rules;
+
+		msc_set_connector_info(ms, "meshgate waf_bench");
+		msc_set_log_cb(ms, modsec_quiet);
+		t0 = now_s();
+		rules = modsec_load(ms, &conf);
+		printf("libmodsecurity3 %s: load %.0f ms\n", msc_who_am_i(ms),
+		       (now_s() - t0) * 1e3);
+		for (int i = 0; rules && i < 5; i++)
+			if (only < 0 || only == i)
+				modsec_run(ms, rules, &w[i], seconds, hz);
+		if (rules)
+			msc_rules_cleanup(rules);
+		msc_cleanup(ms);
+	}
+#else
+	if (modsec)
+		fprintf(stderr, "waf_bench: built without libmodsecurity3\n");
+#endif
 	for (unsigned i = 0; i < MG_WAF_C_MAX; i++)
 		if (mg_waf_counter(ctx, i) && i > MG_WAF_C_BLOCKED)
 			printf("counter %s %llu\n", mg_waf_counter_name(i),

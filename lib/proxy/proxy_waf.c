@@ -66,19 +66,11 @@ record(struct px_session *s, struct mg_waf_ctx *ctx,
        const struct mg_waf_result *res)
 {
 	struct mg_proxy *px = s->px;
-	uint32_t off = 0;
 
 	if (res->n_matches == 0)
 		return;
 	px->st.waf_matched++;
-	for (uint16_t i = 0; i < res->n_matches; i++) {
-		int n = snprintf(s->waf_rules + off, sizeof(s->waf_rules) - off,
-				 off ? ",%u" : "%u", res->matches[i].rule_id);
-
-		if (n < 0 || (uint32_t)n >= sizeof(s->waf_rules) - off)
-			break;
-		off += (uint32_t)n;
-	}
+	mg_waf_rule_ids(res, s->waf_rules, sizeof(s->waf_rules));
 	if (px->p.waf_audit != NULL) {
 		char line[MG_PROXY_AUDIT_MAX];
 		size_t n = mg_waf_audit_json(ctx, res, line, sizeof(line));

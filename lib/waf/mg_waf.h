@@ -209,6 +209,13 @@ int mg_waf_eval(struct mg_waf_ctx *ctx, const uint8_t *req, size_t len,
 		const struct mg_waf_conn *conn, struct mg_waf_result *res);
 
 /*
+ * The rule ids of res, comma-separated ("920100,942100"), as the
+ * X-Meshgate-Waf-Rules response header lists them. Returns the length
+ * written (cut at a whole id to fit cap - 1).
+ */
+size_t mg_waf_rule_ids(const struct mg_waf_result *res, char *buf, size_t cap);
+
+/*
  * The audit record of the last request as one JSON line (no newline):
  * unique id, the X-CRS-Test header if present, rule ids, messages,
  * matched data (truncated), anomaly score, verdict. Returns its length,

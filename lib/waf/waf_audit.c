@@ -63,7 +63,9 @@ size_t
 mg_waf_audit_json(const struct mg_waf_ctx *c, const struct mg_waf_result *res,
 		  char *buf, size_t cap)
 {
-	static const char *const verdicts[] = { "pass", "deny", "drop", "redirect" };
+	static const char *const verdicts[] = {
+		"pass", "deny", "drop", "redirect",
+	};
 	struct out o = { buf, cap ? cap - 1 : 0, 0 };
 	const struct mg_waf_kv *items;
 	uint32_t n = 0;
@@ -118,4 +120,25 @@ mg_waf_audit_json(const struct mg_waf_ctx *c, const struct mg_waf_result *res,
 	if (cap)
 		buf[o.len < cap ? o.len : cap - 1] = '\0';
 	return o.len;
+}
+
+size_t
+mg_waf_rule_ids(const struct mg_waf_result *res, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < res->n_matches; i++) {
+		char id[16];
+		int k = snprintf(id, sizeof(id), "%s%u", i ? "," : "",
+				 res->matches[i].rule_id);
+
+		if (n + (size_t)k >= cap)
+			break;
+		memcpy(buf + n, id, (size_t)k + 1);
+		n += (size_t)k;
+	}
+	return n;
 }

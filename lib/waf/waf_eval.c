@@ -138,7 +138,7 @@ setvar(struct mg_waf_ctx *c, const struct waf_act *a)
 			d = d * 10 + (val[i] - '0');
 		d = neg ? -d : d;
 		cur = a->kind == WA_SETVAR_ADD ? cur + d : cur - d;
-		vlen = (uint32_t)snprintf(num, sizeof(num), "%lld", cur);
+		vlen = waf_fmt_int(num, cur);
 		c->arena_used = mark;	/* the expansions are spent */
 		waf_store_set(c, a->coll, key, klen, (const uint8_t *)num,
 			      vlen);
@@ -557,12 +557,24 @@ run_phase(struct mg_waf_ctx *c, uint8_t phn)
 			}
 		s = jump != WAF_NONE ? jump : s + 1;
 	}
+	/* allow:phase ends this phase only */
+	if (c->allow == WD_ALLOW_PHASE)
+		c->allow = 0;
 }
 
 /* ----------------------------------------------------------------- */
 /* requests */
 
 static void finish(struct mg_waf_ctx *c, struct mg_waf_result *res);
+
+static void
+copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 int
 mg_waf_begin(struct mg_waf_ctx *c, const uint8_t *head, size_t len,
@@ -594,21 +606,24 @@ mg_waf_begin(struct mg_waf_ctx *c, const uint8_t *head, size_t len,
 	c->counters[MG_WAF_C_REQUESTS]++;
 	c->start_us = waf_now_us();
 	c->seq++;
-	if (conn && conn->unique_id)
-		snprintf(c->unique_id, sizeof(c->unique_id), "%s",
-			 conn->unique_id);
-	else
-		snprintf(c->unique_id, sizeof(c->unique_id), "%016llx%08llx",
-			 (unsigned long long)c->start_us,
-			 (unsigned long long)c->seq);
-	snprintf(c->remote_addr, sizeof(c->remote_addr), "%s",
+	if (conn && conn->unique_id) {
+		copy_str(c->unique_id, sizeof(c->unique_id), conn->unique_id);
+	} else {
+		/* the start time and a count, in hex */
+		static const char hex[] = "0123456789abcdef";
+
+		for (int i = 0; i < 16; i++)
+			c->unique_id[i] = hex[(c->start_us >> (60 - 4 * i)) & 15];
+		for (int i = 0; i < 8; i++)
+			c->unique_id[16 + i] = hex[(c->seq >> (28 - 4 * i)) & 15];
+		c->unique_id[24] = '\0';
+	}
+	copy_str(c->remote_addr, sizeof(c->remote_addr),
 		 conn && conn->remote_addr ? conn->remote_addr : "");
-	snprintf(c->server_addr, sizeof(c->server_addr), "%s",
+	copy_str(c->server_addr, sizeof(c->server_addr),
 		 conn && conn->server_addr ? conn->server_addr : "");
-	snprintf(c->remote_port, sizeof(c->remote_port), "%u",
-		 conn ? conn->remote_port : 0);
-	snprintf(c->server_port, sizeof(c->server_port), "%u",
-		 conn ? conn->server_port : 0);
+	waf_fmt_int(c->remote_port, conn ? conn->remote_port : 0);
+	waf_fmt_int(c->server_port, conn ? conn->server_port : 0);
 	if (len == 0 || len > WAF_HEAD_MAX) {
 		c->counters[MG_WAF_C_BAD_REQUEST]++;
 		c->done = 1;

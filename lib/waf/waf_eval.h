@@ -75,7 +75,7 @@ struct waf_byteset {
 	uint32_t gen;
 	uint64_t bits[4];
 };
-#define WAF_BYTESETS 16
+#define WAF_BYTESETS 512
 
 /* A runtime exclusion from ctl:ruleRemove* */
 struct waf_removal {
@@ -111,7 +111,7 @@ struct mg_waf_ctx {
 	struct mg_waf_result *res;
 	char unique_id[40];
 	char remote_addr[64], server_addr[64];
-	char remote_port[8], server_port[8];
+	char remote_port[24], server_port[24];
 	uint64_t start_us;
 	uint64_t seq;
 	uint8_t engine;			/* enum waf_engine, ctl may change */

@@ -527,6 +527,9 @@ bool waf_rule_has_tag(const struct mg_waf_ruleset *rs,
 		      const struct waf_rule *r, uint32_t tag);
 /* "900100" or "900000-900999" at s; *end after it. -1: not one. */
 int waf_id_range(const char *s, const char **end, uint32_t *lo, uint32_t *hi);
+/* v in decimal into out (room for 21 bytes), NUL-terminated; returns the
+ * length. snprintf costs more than the rest of a setvar. */
+uint32_t waf_fmt_int(char *out, long long v);
 /* Microseconds of CLOCK_MONOTONIC */
 uint64_t waf_now_us(void);
 

@@ -67,8 +67,8 @@ apply_exceptions(struct waf_parser *p)
 				/* errors point at the directive */
 				p->file = waf_str(rs, e->file);
 				p->line = e->line;
-				if (waf_update_actions(p, i, waf_str(rs, e->tag)) <
-				    0)
+				if (waf_update_actions(p, i,
+						       waf_str(rs, e->tag)) < 0)
 					return -1;
 			} else if (e->kind == WX_REMOVE_ID ||
 				   e->kind == WX_REMOVE_TAG) {

@@ -33,11 +33,11 @@ rule_field(struct mg_waf_ctx *c, const struct waf_seg *sg, uint8_t *out,
 	const struct mg_waf_ruleset *rs = c->rs;
 	const struct waf_rule *r = &rs->rules[c->cur_rule];
 	const char *k = waf_str(rs, sg->str);
-	char num[16];
+	char num[24];
 
 	if (strcmp(k, "id") == 0)
 		return copy(out, room, num,
-			    (size_t)snprintf(num, sizeof(num), "%u", r->id));
+			    waf_fmt_int(num, r->id));
 	if (strcmp(k, "msg") == 0 && r->msg != WAF_NONE && depth < 2)
 		return expand_into(c, r->msg, out, room, depth + 1);
 	if (strcmp(k, "logdata") == 0 && r->logdata != WAF_NONE && depth < 2)
@@ -50,7 +50,7 @@ rule_field(struct mg_waf_ctx *c, const struct waf_seg *sg, uint8_t *out,
 			    strlen(waf_str(rs, r->ver)));
 	if (strcmp(k, "phase") == 0)
 		return copy(out, room, num,
-			    (size_t)snprintf(num, sizeof(num), "%u", r->phase));
+			    waf_fmt_int(num, r->phase));
 	return 0;
 }
 

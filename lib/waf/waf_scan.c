@@ -62,21 +62,16 @@ step(struct mg_waf_ctx *c, uint8_t t, const uint8_t *in, uint32_t len,
 }
 
 /*
- * The byte set of a value several rules transform: a long value (a body)
- * would cost a pass per rule. Keyed by where the value lives, which does
- * not change while a request is evaluated.
+ * The byte set of a value several rules transform (CRS runs a handful of
+ * rules with their own t: on every argument): computed once per request.
+ * Keyed by where the value lives, which does not change meanwhile.
  */
 static const uint64_t *
-value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len,
-	    uint64_t tmp[4])
+value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len)
 {
 	struct waf_byteset *e;
 
-	if (len < 256) {
-		byte_set(p, len, tmp);
-		return tmp;
-	}
-	e = &c->bytesets[((uintptr_t)p >> 4) % WAF_BYTESETS];
+	e = &c->bytesets[(((uintptr_t)p >> 3) ^ len) % WAF_BYTESETS];
 	if (e->gen != c->req_gen || e->p != p || e->len != len) {
 		byte_set(p, len, e->bits);
 		e->gen = c->req_gen;
@@ -102,7 +97,7 @@ waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns, uint8_t n,
 	*out_len = len;
 	if (n == 0)
 		return cur;
-	memcpy(bits, value_bytes(c, cur, len, bits), sizeof(bits));
+	memcpy(bits, value_bytes(c, cur, len), sizeof(bits));
 	/* most values come out of most chains as they went in */
 	for (uint8_t i = 0; i < n; i++)
 		for (unsigned k = 0; k < 4; k++)

@@ -172,3 +172,23 @@ waf_id_range(const char *s, const char **end, uint32_t *lo, uint32_t *hi)
 	*end = e;
 	return 0;
 }
+
+uint32_t
+waf_fmt_int(char *out, long long v)
+{
+	char tmp[24];
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v :
+			       (unsigned long long)v;
+	uint32_t n = 0, k = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	out[k] = '\0';
+	return k;
+}

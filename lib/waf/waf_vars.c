@@ -21,8 +21,9 @@ waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
 	if (v->flags & WVF_KEY)
 		return waf_ieq(key, len, waf_str(rs, v->key), v->key_len);
 	if (v->flags & WVF_REGEX) {
-		int rc = pcre2_match(rs->regexes[v->regex].code, key ? key : empty,
-				     len, 0, 0, c->md, c->mctx);
+		int rc = pcre2_match(rs->regexes[v->regex].code,
+				     key ? key : empty, len, 0, 0, c->md,
+				     c->mctx);
 
 		if (rc < -1)
 			c->counters[MG_WAF_C_PCRE_ERROR]++;
@@ -128,7 +129,7 @@ from_number(struct mg_waf_ctx *c, struct waf_val *out, uint32_t cap,
 	if (p == NULL)
 		return 0;
 	return put(out, 0, cap, var, NULL, 0, p,
-		   (uint32_t)snprintf((char *)p, 24, "%llu", x));
+		   waf_fmt_int((char *)p, (long long)x));
 }
 
 static uint32_t
@@ -203,7 +204,8 @@ values(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 	case WV_UNIQUE_ID:
 		return from_text(out, cap, v->id, c->unique_id);
 	case WV_DURATION:
-		return from_number(c, out, cap, v->id, waf_now_us() - c->start_us);
+		return from_number(c, out, cap, v->id,
+				   waf_now_us() - c->start_us);
 	case WV_HIGHEST_SEVERITY:
 		return from_number(c, out, cap, v->id, c->highest_severity);
 	default:

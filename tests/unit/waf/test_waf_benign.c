@@ -15,9 +15,8 @@
 
 #include "mg_test.h"
 #include "mg_waf.h"
+#include "waf_test.h"
 
-#define CRS_SETUP "/etc/modsecurity/crs/crs-setup.conf"
-#define CRS_RULES "/usr/share/modsecurity-crs/rules"
 
 static char buf[1 << 17];
 
@@ -225,15 +224,11 @@ main(void)
 	for (int i = 0; ctx && (n = build(i)) > 0; i++) {
 		struct mg_waf_result res;
 		const char *want = crs_false_positive(i);
-		char ids[256] = "";
-		size_t len = 0;
+		char ids[256];
 		int rc = mg_waf_eval(ctx, (const uint8_t *)buf, (size_t)n, NULL,
 				     &res);
 
-		for (unsigned k = 0; k < res.n_matches; k++)
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len,
-						"%s%u", k ? "," : "",
-						res.matches[k].rule_id);
+		mg_waf_rule_ids(&res, ids, sizeof(ids));
 		MG_CHECK_EQ(rc, want[0] ? MG_WAF_DENY : MG_WAF_PASS);
 		MG_CHECK(strcmp(ids, want) == 0);
 		if (strcmp(ids, want) != 0)

@@ -12,10 +12,7 @@
 #include <unistd.h>
 
 #include "mg_test.h"
-#include "waf_internal.h"
-
-#define CRS_SETUP "/etc/modsecurity/crs/crs-setup.conf"
-#define CRS_RULES "/usr/share/modsecurity-crs/rules"
+#include "waf_test.h"
 
 static char err[MG_WAF_ERRLEN];
 
@@ -25,15 +22,6 @@ load(const char *text)
 	static const struct mg_waf_conf conf = { .no_scan_sets = true };
 
 	return mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
-}
-
-static const struct waf_rule *
-rule(const struct mg_waf_ruleset *rs, uint32_t id)
-{
-	for (uint32_t i = 0; i < rs->n_rules; i++)
-		if (rs->rules[i].id == id)
-			return &rs->rules[i];
-	return NULL;
 }
 
 /* text must fail with exactly this message */
@@ -111,7 +99,7 @@ test_directives(void)
 	/* the defaults: phase 2 denies with 406 and does not log */
 	MG_CHECK_EQ(rs->default_disruptive[2], WD_DENY);
 	MG_CHECK_EQ(rs->default_status[2], 406);
-	r = rule(rs, 11);
+	r = waf_test_rule(rs, 11);
 	MG_CHECK(r && (r->flags & WRF_CHAIN) && (r->flags & WRF_NOLOG));
 	MG_CHECK(r && r->n_tags == 1);	/* the default's tag */
 	if (r) {
@@ -123,13 +111,14 @@ test_directives(void)
 		MG_CHECK_EQ(c->op, WOP_CONTAINS);
 		MG_CHECK_EQ(c->n_tfns, 1);
 	}
-	r = rule(rs, 12);
+	r = waf_test_rule(rs, 12);
 	MG_CHECK(r && r->jump != WAF_NONE);
 	MG_CHECK(r && (r->flags & WRF_LOG));	/* phase 1 default: log */
-	MG_CHECK(rule(rs, 13) && (rule(rs, 13)->flags & WRF_REMOVED));
-	MG_CHECK(rule(rs, 14) && (rule(rs, 14)->flags & WRF_REMOVED));
+	for (uint32_t id = 13; id <= 14; id++)
+		MG_CHECK(waf_test_rule(rs, id) &&
+			 (waf_test_rule(rs, id)->flags & WRF_REMOVED));
 	/* 15: ARGS, then !ARGS:pw and REQUEST_HEADERS:X added */
-	r = rule(rs, 15);
+	r = waf_test_rule(rs, 15);
 	MG_CHECK(r && r->n_vars == 3);
 	if (r && r->n_vars == 3) {
 		MG_CHECK_EQ(rs->vars[r->var_off].id, WV_ARGS);
@@ -144,7 +133,7 @@ test_directives(void)
 	}
 	MG_CHECK(r && (r->flags & WRF_NOLOG) && r->severity == 4);
 	/* 12 has tag t1: it gained !ARGS:secret */
-	MG_CHECK(rule(rs, 12) && rule(rs, 12)->n_vars == 2);
+	MG_CHECK(waf_test_rule(rs, 12) && waf_test_rule(rs, 12)->n_vars == 2);
 	MG_CHECK(strstr(mg_waf_ruleset_warnings(rs), "t.conf:30: "
 			"SecAuditEngine has no effect here") != NULL);
 	MG_CHECK(strstr(mg_waf_ruleset_warnings(rs), "t.conf:28: "
@@ -173,7 +162,7 @@ test_lexing(void)
 		fprintf(stderr, "%s\n", err);
 		return;
 	}
-	r = rule(rs, 1);
+	r = waf_test_rule(rs, 1);
 	MG_CHECK(r != NULL);
 	if (r) {
 		MG_CHECK_EQ(r->line, 1);
@@ -188,7 +177,7 @@ test_lexing(void)
 		MG_CHECK(strcmp(waf_str(rs, rs->segs[rs->tmpls[r->msg].seg_off]
 					.str), "it's ") == 0);
 	}
-	r = rule(rs, 2);
+	r = waf_test_rule(rs, 2);
 	MG_CHECK(r != NULL);
 	if (r) {
 		const struct waf_phrases *ph = &rs->phrases[r->op_data];
@@ -313,7 +302,7 @@ test_include(void)
 	}
 	MG_CHECK(rs != NULL);
 	if (rs) {
-		const struct waf_rule *r = rule(rs, 7);
+		const struct waf_rule *r = waf_test_rule(rs, 7);
 
 		MG_CHECK(r && rs->phrases[r->op_data].n == 2);
 		MG_CHECK(r && strstr(waf_str(rs, r->file), "inc.conf"));
@@ -410,8 +399,8 @@ test_crs_setup_examples(void)
 		if (rs == NULL)
 			fprintf(stderr, "setup example %d: %s\n", mode, err);
 		else
-			MG_CHECK(rule(rs, 900500) != NULL &&
-				 rule(rs, 1234) != NULL &&
+			MG_CHECK(waf_test_rule(rs, 900500) != NULL &&
+				 waf_test_rule(rs, 1234) != NULL &&
 				 rs->default_disruptive[2] ==
 				 (mode == 0 ? WD_PASS : mode == 1 ? WD_DENY :
 				  WD_REDIRECT));
@@ -449,8 +438,11 @@ test_crs(void)
 	MG_CHECK(st->rules >= 600);
 	MG_CHECK(st->chained >= 150);
 	MG_CHECK_EQ(st->markers, 40);
-	MG_CHECK(rule(rs, 942100) && rule(rs, 942100)->op == WOP_DETECT_SQLI);
-	MG_CHECK(rule(rs, 920480) && rs->rules[rule(rs, 920480)->next].flags &
+	MG_CHECK(waf_test_rule(rs, 942100) &&
+		 waf_test_rule(rs, 942100)->op == WOP_DETECT_SQLI);
+	/* 920480's chained rule: "@rx ^%{tx.allowed_...}$" */
+	MG_CHECK(waf_test_rule(rs, 920480) &&
+		 rs->rules[waf_test_rule(rs, 920480)->next].flags &
 		 WRF_RX_MACRO);
 	/* the only notes: no DNS for @rbl, no GeoIP for @geoLookup */
 	MG_CHECK(strstr(mg_waf_ruleset_warnings(rs), "@rbl never matches"));

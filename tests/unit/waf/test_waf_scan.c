@@ -13,22 +13,11 @@
 
 #include "mg_test.h"
 #include "waf_eval.h"
+#include "waf_test.h"
 #include "waf_hs.h"
 #include "waf_transform.h"
 
-#define CRS_SETUP "/etc/modsecurity/crs/crs-setup.conf"
-#define CRS_RULES "/usr/share/modsecurity-crs/rules"
-
 static char err[MG_WAF_ERRLEN];
-
-static const struct waf_rule *
-rule(const struct mg_waf_ruleset *rs, uint32_t id)
-{
-	for (uint32_t i = 0; i < rs->n_rules; i++)
-		if (rs->rules[i].id == id)
-			return &rs->rules[i];
-	return NULL;
-}
 
 static void
 test_grouping(void)
@@ -56,24 +45,24 @@ test_grouping(void)
 		fprintf(stderr, "%s\n", err);
 		return;
 	}
-	MG_CHECK(rule(rs, 1)->group != WAF_NONE);
-	MG_CHECK(rule(rs, 2)->group != WAF_NONE);
-	MG_CHECK_EQ(rule(rs, 2)->tier, 2);
-	MG_CHECK_EQ(rule(rs, 1)->tier, 0);
-	MG_CHECK(rule(rs, 3)->group == WAF_NONE);	/* negated */
-	MG_CHECK(rule(rs, 4)->group == WAF_NONE);	/* TX changes */
+	MG_CHECK(waf_test_rule(rs, 1)->group != WAF_NONE);
+	MG_CHECK(waf_test_rule(rs, 2)->group != WAF_NONE);
+	MG_CHECK_EQ(waf_test_rule(rs, 2)->tier, 2);
+	MG_CHECK_EQ(waf_test_rule(rs, 1)->tier, 0);
+	MG_CHECK(waf_test_rule(rs, 3)->group == WAF_NONE);	/* negated */
+	MG_CHECK(waf_test_rule(rs, 4)->group == WAF_NONE);	/* TX changes */
 	/* multiMatch: grouped, through each prefix of its chain */
-	MG_CHECK(rule(rs, 5)->group != WAF_NONE);
-	MG_CHECK_EQ(__builtin_popcountll(rule(rs, 5)->chains), 3);
-	MG_CHECK(rule(rs, 6)->group == WAF_NONE);	/* not a pattern */
-	MG_CHECK(rule(rs, 7)->group == WAF_NONE);	/* response */
-	MG_CHECK(rule(rs, 9)->group == WAF_NONE);	/* a count */
+	MG_CHECK(waf_test_rule(rs, 5)->group != WAF_NONE);
+	MG_CHECK_EQ(__builtin_popcountll(waf_test_rule(rs, 5)->chains), 3);
+	MG_CHECK(waf_test_rule(rs, 6)->group == WAF_NONE);	/* not a pattern */
+	MG_CHECK(waf_test_rule(rs, 7)->group == WAF_NONE);	/* response */
+	MG_CHECK(waf_test_rule(rs, 9)->group == WAF_NONE);	/* a count */
 	/* a look-behind: prefiltered (or PCRE2 alone), with the reason */
-	r = rule(rs, 8);
+	r = waf_test_rule(rs, 8);
 	MG_CHECK(rs->regexes[r->op_data].hs_mode != WHM_EXACT);
 	MG_CHECK(rs->regexes[r->op_data].hs_why != 0);
 	/* a back-reference: the same */
-	r = rule(rs, 10);
+	r = waf_test_rule(rs, 10);
 	MG_CHECK(rs->regexes[r->op_data].hs_mode != WHM_EXACT);
 	/* rules 1, 2, 10 on ARGS (tiers 1 and 3), 8 on ARGS and Referer
 	 * (phase 1) */
@@ -152,17 +141,6 @@ static const char *const requests[] = {
 	"<?php system($_GET['c']); ?>\r\n--XX--\r\n",
 };
 
-static void
-ids_of(const struct mg_waf_result *res, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < res->n_matches && n + 12 < cap; i++)
-		n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "",
-				      res->matches[i].rule_id);
-}
-
 /* Random values of words and punctuation CRS patterns look for. */
 static void
 random_request(char *buf, size_t cap, unsigned seed)
@@ -237,8 +215,8 @@ test_crs_differential(void)
 			random_request(req, sizeof(req), i);
 		mg_waf_eval(ctx, (const uint8_t *)q, strlen(q), NULL, &a);
 		mg_waf_eval(ref_ctx, (const uint8_t *)q, strlen(q), NULL, &b);
-		ids_of(&a, ia, sizeof(ia));
-		ids_of(&b, ib, sizeof(ib));
+		mg_waf_rule_ids(&a, ia, sizeof(ia));
+		mg_waf_rule_ids(&b, ib, sizeof(ib));
 		n++;
 		matched += a.n_matches > 0;
 		if (strcmp(ia, ib) != 0 || a.anomaly_score != b.anomaly_score) {
