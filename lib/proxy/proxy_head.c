@@ -385,8 +385,12 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 		}
 		puts_(&w, "\r\n");
 	}
-	if (s->request_id[0] != '\0')
-		putf(&w, "%s: %s\r\n", h->request_id_header, s->request_id);
+	if (s->request_id[0] != '\0') {
+		puts_(&w, h->request_id_header);
+		put(&w, ": ", 2);
+		puts_(&w, s->request_id);
+		put(&w, "\r\n", 2);
+	}
 	if (s->ctls != NULL && mg_tls_conn_peer_verified(s->ctls)) {
 		/* Envoy's x-forwarded-client-cert: Hash, Subject, URI, DNS */
 		char xfcc[1024];
@@ -481,7 +485,15 @@ px_build_response_head(struct px_session *s, char *out, uint32_t cap)
 	/* our side of the connection decides keep-alive */
 	if (s->resp_framing == MG_HTTP_BODY_CLOSE || s->dechunk)
 		s->close_after = true;
-	putf(&w, "HTTP/1.1 %u ", m->status);
+	/* the parser vouched for three digits: no printf on every response */
+	{
+		char line[13] = "HTTP/1.1 000 ";
+
+		line[9] = (char)('0' + m->status / 100);
+		line[10] = (char)('0' + m->status / 10 % 10);
+		line[11] = (char)('0' + m->status % 10);
+		put(&w, line, 13);
+	}
 	if (m->reason.len > 0)
 		put_slice(&w, buf, m->reason);
 	else

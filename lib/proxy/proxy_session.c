@@ -1045,11 +1045,12 @@ log_request(struct px_session *s)
 		const char *d = s->req->data;
 		struct mg_http_slice t = s->msg.target;
 
-		snprintf(r.method, sizeof(r.method), "%.*s",
-			 (int)s->msg.method_str.len, d + s->msg.method_str.off);
-		snprintf(r.host, sizeof(r.host), "%.*s", (int)s->msg.host.len,
-			 d + s->msg.host.off);
-		snprintf(r.path, sizeof(r.path), "%.*s", (int)t.len, d + t.off);
+		/* r is zeroed: a cut copy stays NUL-terminated */
+		memcpy(r.method, d + s->msg.method_str.off,
+		       RTE_MIN(s->msg.method_str.len, sizeof(r.method) - 1));
+		memcpy(r.host, d + s->msg.host.off,
+		       RTE_MIN(s->msg.host.len, sizeof(r.host) - 1));
+		memcpy(r.path, d + t.off, RTE_MIN(t.len, sizeof(r.path) - 1));
 	}
 	memcpy(r.request_id, s->request_id, sizeof(r.request_id) - 1);
 	px->st.log_records++;
