@@ -29,8 +29,10 @@ on_signal(int sig)
 {
 	if (running == NULL)
 		return;
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		mg_dataplane_reopen_logs(running);	/* log rotation */
+		mg_dataplane_reload_tls(running);	/* renewed certificates */
+	}
 	else
 		mg_dataplane_stop(running);
 }

@@ -36,7 +36,13 @@
 #   (memif: perf record of the worker during each window, top symbols in
 #   CASE.profile), ACCESS_LOG=1 (memif: the access log on), PROXIES (lab:
 #   "meshgate nginx haproxy"), NICE (-10: see below; 0 leaves the
-#   scheduling alone).
+#   scheduling alone), WAF=1 (meshgate's listener gets the CRS 3.3.4 at
+#   paranoia level 1 in block mode, as crs-setup.conf ships it: the WAF's
+#   cost in the gateway), GEN_PATH (memif: the request target, "/" by
+#   default; e.g. a query with arguments for the WAF), SCHEME=https (lab:
+#   TLS 1.3 from wrk to each proxy, the lab's ECDSA P-256 certificate for
+#   api.lab.test, plain HTTP to the endpoints; a "close" case is then a
+#   full handshake per request).
 #
 # Columns (memif):
 #   busy c/r      telemetry busy_cycles / requests: rdtsc around the RX
@@ -165,18 +171,40 @@ stop_dut() {
 	rm -f "$SOCK/http-ext.sock" "$SOCK/http-int.sock"
 }
 
+# with_waf CFG: CFG on stdout with the CRS at paranoia level 1 (block mode)
+# on every listener.
+with_waf() {
+	sed -e "s|^\(\t\tname = \"[a-z0-9]*\"; mode = \"http[s]*\";\)|\1 waf = \"crs\";|" \
+		"$1"
+	cat <<-EOF
+	waf = ( {
+		name = "crs";
+		setup = "/etc/modsecurity/crs/crs-setup.conf";
+		rules_dir = "/usr/share/modsecurity-crs/rules";
+		paranoia_level = 1;
+		mode = "block";
+		cache_dir = "/var/cache/meshgate/waf";
+	} );
+	EOF
+}
+
 start_dut() {
-	local cfg=$CFG
+	local cfg=$OUT/http-memif-run.cfg
 	rm -f "$SOCK/http-ext.sock" "$SOCK/http-int.sock"
+	if [ "${WAF:-0}" = 1 ]; then
+		with_waf "$CFG" >"$cfg"
+	else
+		cp "$CFG" "$cfg"
+	fi
 	if [ "${ACCESS_LOG:-0}" = 1 ]; then
-		cfg=$OUT/http-memif-log.cfg
-		sed -e 's/access_log = false;/access_log = true;/' \
+		sed -i -e 's/access_log = false;/access_log = true;/' \
 		    -e "s|^logging = {|logging = {\n\taccess_log = \"$OUT/access.log\";|" \
-		    "$CFG" >"$cfg"
+		    "$cfg"
 	fi
 	nice -n "$NICE" "$MG" -c "$cfg" >"$OUT/meshgate.log" 2>&1 &
 	dut_pid=$!
-	for _ in $(seq 100); do
+	# a first load of the CRS compiles its databases (a minute or two)
+	for _ in $(seq $(( ${WAF:-0} == 1 ? 1800 : 100 ))); do
 		if [ -S "$SOCK/http-ext.sock" ] && [ -S "$SOCK/http-int.sock" ] &&
 		   grep -q "meshgate: ready" "$OUT/meshgate.log"; then
 			sleep 0.2
@@ -295,6 +323,7 @@ memif_case() {	# memif_case MODE SIZE CONNS
 		sleep 1
 		snap "$OUT/$tag.run$r.i1"
 		run_gen "$tag.run$r" --mode "$mode" --size "$size" --conns "$conns" \
+			--path "${GEN_PATH:-/}" \
 			--warmup "$WARMUP" --duration "${DURATION:-5}"
 		stop_dut
 		memif_row "$OUT/$tag.run$r" "r$r"
@@ -354,7 +383,26 @@ proxy_paths() {
 	esac
 }
 
-LAB_URL=http://10.10.0.100/static
+SCHEME=${SCHEME:-http}
+LAB_URL=$SCHEME://10.10.0.100/static
+PKI=/run/meshgate-lab/pki
+
+# The meshgate configuration of the lab run: cfg/lab-http.cfg, with TLS on
+# 443 for SCHEME=https, with the WAF for WAF=1.
+lab_mg_cfg() {
+	local cfg=$OUT/lab-run.cfg tls
+	tls="tls = { certificates = ( { cert = \"$PKI/api-ecdsa.crt\"; key = \"$PKI/api-ecdsa.key\"; } );"
+	tls="$tls default_certificate = 0; ticket_keys = \"$PKI/tickets.key\"; };"
+	if [ "${WAF:-0}" = 1 ]; then
+		with_waf "$ROOT/cfg/lab-http.cfg"
+	else
+		cat "$ROOT/cfg/lab-http.cfg"
+	fi >"$cfg"
+	if [ "$SCHEME" = https ]; then
+		sed -i "s|\(name = \"web\"; mode = \)\"http\"\(.*\)listen_port = 80;|\1\"https\"\2listen_port = 443; $tls|" "$cfg"
+	fi
+	echo "$cfg"
+}
 
 # lab_case PROXY MODE SIZE CONNS: wrk from mg-client, CPU figures around it.
 lab_case() {
@@ -460,6 +508,10 @@ http {
 	}
 	server {
 		listen 10.10.0.100:80 backlog=4096;
+		listen 10.10.0.100:443 ssl backlog=4096;
+		ssl_certificate $PKI/api-ecdsa.crt;
+		ssl_certificate_key $PKI/api-ecdsa.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
 		keepalive_requests 1000000;
 		location /static/ {
 			proxy_pass http://static/;
@@ -477,6 +529,7 @@ EOF
 }
 
 write_haproxy_conf() {
+	cat "$PKI/api-ecdsa.crt" "$PKI/api-ecdsa.key" >"$OUT/haproxy.pem"
 	cat >"$OUT/haproxy-proxy.conf" <<EOF
 # HAProxy as the reverse proxy of perf/run_http.sh: one thread (CPU 1),
 # server-side connection reuse, the same prefix strip as meshgate's route
@@ -493,6 +546,7 @@ defaults
 	http-reuse always
 frontend web
 	bind 10.10.0.100:80
+	bind 10.10.0.100:443 ssl crt $OUT/haproxy.pem
 	http-request set-header X-Request-Id %[uuid]
 	option forwardfor
 	http-request set-header X-Forwarded-Proto http
@@ -521,7 +575,7 @@ start_kproxy() {
 			</dev/null >"$OUT/haproxy-proxy.err" 2>&1 &
 		kproxy_pid=$! ;;
 	esac
-	wait_for 10 in_client curl -sf -o /dev/null "$LAB_URL/perf-64.bin" ||
+	wait_for 10 in_client curl -skf -o /dev/null "$LAB_URL/perf-64.bin" ||
 		{ echo "run_http.sh: $1 does not answer" >&2; return 1; }
 }
 
@@ -562,7 +616,7 @@ run_lab() {
 	# busy_cycles count TSC ticks; the kernel's TSC rate
 	export TSC_HZ
 	TSC_HZ=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
-	echo "lab: wrk -t1 (mg-client, CPU 0) -> proxy (CPU 1) -> nginx endpoints (CPU 0)"
+	echo "lab: wrk -t1 (mg-client, CPU 0) -> $SCHEME -> proxy (CPU 1) -> nginx endpoints (CPU 0)${WAF:+ (meshgate with the WAF)}"
 	printf '%-8s %-9s %6s %5s | %9s %9s %9s | %8s %6s %6s %6s %6s %5s | %6s\n' \
 		proxy mode size conns "req/s" "p50" "p99" "cpu us/r" "usr" "sys" \
 		"busy" "proc" "empty" errors
@@ -570,8 +624,9 @@ run_lab() {
 		case "$proxy" in
 		meshgate)
 			MG_FILE_PREFIX=meshgate
-			mg_start "$ROOT/cfg/lab-http.cfg"
-			wait_for 10 in_client curl -sf -o /dev/null "$LAB_URL/perf-64.bin" ||
+			[ "${WAF:-0}" = 1 ] && MG_START_TIMEOUT=180
+			mg_start "$(lab_mg_cfg)"
+			wait_for 10 in_client curl -skf -o /dev/null "$LAB_URL/perf-64.bin" ||
 				{ echo "run_http.sh: meshgate does not answer" >&2; exit 1; } ;;
 		*)
 			kernel_ends_on

@@ -29,7 +29,7 @@ PACKAGES=(
 	libconfig-dev libhyperscan-dev libipsec-mb-dev libssl-dev libpcap-dev
 	iproute2 iputils-ping ethtool nftables procps kmod
 	nginx-light socat curl wrk hping3 tcpdump slowhttptest
-	modsecurity-crs libpcre2-dev libmodsecurity-dev openssl gnutls-bin haproxy
+	modsecurity-crs libpcre2-dev libmodsecurity-dev openssl gnutls-bin testssl.sh haproxy
 	python3 python3-scapy
 	shellcheck lua5.3
 )

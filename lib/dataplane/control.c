@@ -347,6 +347,33 @@ access_log_drain(struct mg_dataplane *dp)
 	waf_audit_drain(dp);
 }
 
+/* Say how each worker's TLS reload went, once all have answered. */
+static void
+tls_reload_report(struct mg_dataplane *dp)
+{
+	uint32_t gen = atomic_load(&dp->tls_reload_gen);
+
+	if (gen == dp->tls_reload_logged)
+		return;
+	for (uint32_t i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i]->proxy != NULL &&
+		    atomic_load_explicit(&dp->workers[i]->tls_done,
+					 memory_order_acquire) != gen)
+			return;		/* not yet */
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		const struct mg_worker *w = dp->workers[i];
+
+		if (w->proxy == NULL)
+			continue;
+		if (w->tls_error[0] != '\0')
+			MG_DP_LOG(ERR, "TLS reload on worker %u failed, old certificates kept: %s",
+				  i, w->tls_error);
+		else
+			MG_DP_LOG(INFO, "TLS reload on worker %u: new contexts in use", i);
+	}
+	dp->tls_reload_logged = gen;
+}
+
 static void
 log_line(const char *line, void *arg)
 {
@@ -378,8 +405,10 @@ mg_control_loop(struct mg_dataplane *dp)
 			health_changed(dp);
 		if (dp->n_lb_retired > 0)
 			reclaim(dp);
-		if (dp->routes != NULL)
+		if (dp->routes != NULL) {
 			access_log_drain(dp);
+			tls_reload_report(dp);
+		}
 		if (stats_us > 0 && now >= next_stats) {
 			mg_stats_lines(dp, log_line, NULL);
 			next_stats = now + stats_us;

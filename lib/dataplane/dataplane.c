@@ -442,6 +442,12 @@ mg_dataplane_reopen_logs(struct mg_dataplane *dp)
 }
 
 void
+mg_dataplane_reload_tls(struct mg_dataplane *dp)
+{
+	atomic_fetch_add(&dp->tls_reload_gen, 1);
+}
+
+void
 mg_dataplane_stats(const struct mg_dataplane *dp, mg_dataplane_line_fn emit,
 		   void *arg)
 {

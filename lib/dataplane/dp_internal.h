@@ -157,6 +157,11 @@ struct mg_worker {
 	struct rte_ring *access_log;	/* struct mg_access_record -> main */
 	struct rte_ring *probe_req;	/* struct mg_probe_req <- main */
 	struct rte_ring *waf_audit;	/* struct mg_audit_line -> main */
+	/* TLS reloads: the worker answers generation tls_gen of the main
+	 * lcore's request with tls_done (release) and tls_error */
+	uint32_t tls_gen;
+	_Atomic uint32_t tls_done;
+	char tls_error[256];
 } __rte_cache_aligned;
 
 struct mg_dp_port {
@@ -211,6 +216,8 @@ struct mg_dataplane {
 	uint64_t waf_audit_lines, waf_audit_errors;
 	FILE *access_log;		/* main lcore only */
 	_Atomic bool reopen_logs;	/* set from a signal handler */
+	_Atomic uint32_t tls_reload_gen;	/* ditto: bumped per request */
+	uint32_t tls_reload_logged;	/* the generation reported last */
 	uint64_t access_log_lines, access_log_errors;
 	int64_t wall_offset_us;		/* wall clock - mg_clock_now_us() */
 

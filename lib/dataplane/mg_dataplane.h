@@ -70,6 +70,14 @@ void mg_dataplane_stop(struct mg_dataplane *dp);
 /** Reopen the access log (after rotation); safe from a signal handler. */
 void mg_dataplane_reopen_logs(struct mg_dataplane *dp);
 
+/**
+ * Have every worker build its TLS contexts again from the files the
+ * configuration names (see mg_proxy_tls_reload(): connections in progress
+ * keep theirs; on an error the old ones stay). The main lcore logs each
+ * worker's result. Safe from a signal handler.
+ */
+void mg_dataplane_reload_tls(struct mg_dataplane *dp);
+
 /** Receives one line of text (no newline) from mg_dataplane_stats(). */
 typedef void (*mg_dataplane_line_fn)(const char *line, void *arg);
 

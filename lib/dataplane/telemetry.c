@@ -17,6 +17,7 @@
 
 #include "dp_internal.h"
 #include "mg_clock.h"
+#include "mg_counters.h"
 
 static const struct mg_dataplane *tel_dp;
 
@@ -375,15 +376,11 @@ tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	for (uint32_t i = 0; i < dp->n_workers; i++) {
 		struct mg_proxy_stats st;
-		const uint64_t *a = (const uint64_t *)&st;
-		uint64_t *b = (uint64_t *)&sum;
 
 		if (dp->workers[i]->proxy == NULL)
 			continue;
 		mg_proxy_stats_get(dp->workers[i]->proxy, &st);
-		/* all counters are uint64_t: add them field by field */
-		for (size_t f = 0; f < sizeof(st) / sizeof(uint64_t); f++)
-			b[f] += a[f];
+		MG_COUNTERS_ADD(&sum, &st);
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "sessions", sum.sessions);
@@ -405,6 +402,9 @@ tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "access_log_errors", dp->access_log_errors);
 	rte_tel_data_add_dict_u64(d, "tls_handshakes", sum.tls_handshakes);
 	rte_tel_data_add_dict_u64(d, "tls_failures", sum.tls_failures);
+	rte_tel_data_add_dict_u64(d, "tls_handshake_timeouts", sum.tls_handshake_timeouts);
+	rte_tel_data_add_dict_u64(d, "tls_reloads", sum.tls_reloads);
+	rte_tel_data_add_dict_u64(d, "tls_reload_failures", sum.tls_reload_failures);
 	rte_tel_data_add_dict_u64(d, "upstream_tls_failures", sum.upstream_tls_failures);
 	rte_tel_data_add_dict_u64(d, "waf_matched", sum.waf_matched);
 	rte_tel_data_add_dict_u64(d, "waf_blocked", sum.waf_blocked);
@@ -420,6 +420,13 @@ tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, tel_key(k, sizeof(k), "",
 					  mg_proxy_error_names[r]), sum.errors[r]);
 	rte_tel_data_add_dict_container(d, "errors", e, 0);
+	e = rte_tel_data_alloc();
+	if (e == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(e);
+	for (int r = MG_HTTP_AGAIN + 1; r < MG_HTTP_RC_MAX; r++)
+		rte_tel_data_add_dict_u64(e, mg_http_rc_name(r), sum.http_errors[r]);
+	rte_tel_data_add_dict_container(d, "http_errors", e, 0);
 	return 0;
 }
 
@@ -540,6 +547,79 @@ tel_clusters(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* TLS, per https listener and per TLS cluster: handshakes (and per
+ * worker, to see where resumptions land), failures by reason, records. */
+static int
+tls_entry(const struct mg_dataplane *dp, bool listener, uint32_t idx,
+	  const char *name, struct rte_tel_data *d)
+{
+	struct mg_tls_stats sum = { 0 };
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	char k[64];
+
+	if (c == NULL)
+		return -ENOMEM;
+	/* flat: DPDK 22.11 telemetry nests containers one level only */
+	rte_tel_data_start_dict(c);
+	for (uint32_t i = 0; i < dp->n_workers; i++) {
+		struct mg_tls_stats st;
+		struct mg_proxy *px = dp->workers[i]->proxy;
+
+		if (px == NULL)
+			continue;
+		if (listener)
+			mg_proxy_tls_listener_stats(px, idx, &st);
+		else
+			mg_proxy_tls_cluster_stats(px, idx, &st);
+		MG_COUNTERS_ADD(&sum, &st);
+		snprintf(k, sizeof(k), "handshakes_worker%u", i);
+		rte_tel_data_add_dict_u64(c, k, st.handshakes);
+		snprintf(k, sizeof(k), "resumed_worker%u", i);
+		rte_tel_data_add_dict_u64(c, k, st.resumed);
+	}
+	rte_tel_data_add_dict_u64(c, "handshakes", sum.handshakes);
+	rte_tel_data_add_dict_u64(c, "resumed", sum.resumed);
+	rte_tel_data_add_dict_u64(c, "sni_default", sum.sni_default);
+	rte_tel_data_add_dict_u64(c, "peer_certs", sum.peer_certs);
+	rte_tel_data_add_dict_u64(c, "offloaded", sum.offloaded);
+	rte_tel_data_add_dict_u64(c, "offload_failed", sum.offload_failed);
+	rte_tel_data_add_dict_u64(c, "alerts_sent", sum.alerts_sent);
+	rte_tel_data_add_dict_u64(c, "key_updates_in", sum.key_updates_in);
+	rte_tel_data_add_dict_u64(c, "key_updates_out", sum.key_updates_out);
+	rte_tel_data_add_dict_u64(c, "records_in", sum.records_in);
+	rte_tel_data_add_dict_u64(c, "records_out", sum.records_out);
+	rte_tel_data_add_dict_u64(c, "bytes_in", sum.bytes_in);
+	rte_tel_data_add_dict_u64(c, "bytes_out", sum.bytes_out);
+	for (unsigned r = 1; r < MG_TLS_ERR_MAX; r++)
+		rte_tel_data_add_dict_u64(c, tel_key(k, sizeof(k), "error_",
+				mg_tls_error_name((enum mg_tls_error)r)),
+				sum.errors[r]);
+	rte_tel_data_add_dict_container(d, tel_key(k, sizeof(k),
+				listener ? "listener_" : "cluster_", name), c, 0);
+	return 0;
+}
+
+static int
+tel_tls(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mg_dataplane *dp = tel_dp;
+	const struct mg_config *cfg;
+
+	if (dp == NULL)
+		return -ENODEV;
+	cfg = dp->cfg;
+	rte_tel_data_start_dict(d);
+	for (uint32_t l = 0; l < cfg->n_listeners; l++)
+		if (cfg->listeners[l].mode == MG_MODE_HTTPS &&
+		    tls_entry(dp, true, l, cfg->listeners[l].name, d) != 0)
+			return -ENOMEM;
+	for (uint32_t ci = 0; ci < cfg->n_clusters; ci++)
+		if (cfg->clusters[ci].tls.enabled &&
+		    tls_entry(dp, false, ci, cfg->clusters[ci].name, d) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
 static int
 tel_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -579,6 +659,8 @@ mg_telemetry_register(struct mg_dataplane *dp)
 			"Drops by reason. No parameters.");
 	rc |= rte_telemetry_register_cmd("/meshgate/tcp", tel_tcp,
 			"TCP stack: connections by state, segments, errors. No parameters.");
+	rc |= rte_telemetry_register_cmd("/meshgate/tls", tel_tls,
+			"TLS per https listener and TLS cluster: handshakes, failures by reason, records");
 	rc |= rte_telemetry_register_cmd("/meshgate/http", tel_http,
 			"HTTP proxy: requests, status classes, errors by reason");
 	rc |= rte_telemetry_register_cmd("/meshgate/routes", tel_routes,

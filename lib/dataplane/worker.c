@@ -47,6 +47,21 @@ poll_rings(struct mg_worker *w, uint16_t burst)
 	return (uint16_t)(total + n);
 }
 
+/* The main lcore asked for new TLS contexts (a signal). */
+static void
+tls_reload(struct mg_worker *w)
+{
+	uint32_t gen = atomic_load_explicit(&w->dp->tls_reload_gen,
+					    memory_order_relaxed);
+
+	if (gen == w->tls_gen)
+		return;
+	w->tls_gen = gen;
+	w->tls_error[0] = '\0';
+	mg_proxy_tls_reload(w->proxy, w->tls_error, sizeof(w->tls_error));
+	atomic_store_explicit(&w->tls_done, gen, memory_order_release);
+}
+
 int
 mg_worker_main(void *arg)
 {
@@ -92,6 +107,7 @@ mg_worker_main(void *arg)
 					       pr[k].endpoint, pr[k].target,
 					       pr[k].probe_id, w->now_us);
 			mg_proxy_timers(w->proxy, w->now_us);
+			tls_reload(w);
 		}
 		mg_worker_tx_flush(w);
 		if (w->ct != NULL)

@@ -31,7 +31,9 @@
 
 #include "mg_addr.h"
 #include "mg_cfg.h"
+#include "mg_http.h"
 #include "mg_tcp.h"
+#include "mg_tls.h"
 #include "mg_waf.h"
 
 /* The longest WAF audit line handed to the main lcore. */
@@ -196,6 +198,9 @@ struct mg_proxy_cluster_stats {
 struct mg_proxy_stats {
 	uint64_t sessions, sessions_refused, requests, responses;
 	uint64_t errors[MG_PROXY_E_MAX];
+	/* what the HTTP parser refused, by its reason (requests: answered
+	 * with the reason's status; responses: 502) */
+	uint64_t http_errors[MG_HTTP_RC_MAX];
 	uint64_t by_class[6];
 	uint64_t local_responses;	/* direct responses and redirects */
 	uint64_t upgrades;		/* 101 tunnels */
@@ -203,6 +208,8 @@ struct mg_proxy_stats {
 	uint64_t probes, probe_failures;
 	uint64_t bytes_in, bytes_out;
 	uint64_t tls_handshakes, tls_failures;	/* client side */
+	uint64_t tls_handshake_timeouts;	/* of the failures */
+	uint64_t tls_reloads, tls_reload_failures;
 	uint64_t waf_matched, waf_blocked, waf_audit_dropped;
 	uint64_t upstream_tls_failures;
 };
@@ -216,6 +223,26 @@ void mg_proxy_cluster_stats(const struct mg_proxy *px, uint32_t cluster,
 /** Whether endpoint @p ep of @p cluster is ejected on this worker now. */
 bool mg_proxy_endpoint_ejected(const struct mg_proxy *px, uint32_t cluster,
 			       uint32_t ep);
+
+/**
+ * Build every TLS context of this worker again from the files the
+ * configuration names (certificates, keys, OCSP responses, CAs, CRLs,
+ * ticket keys), as they are now: new connections use the new contexts,
+ * connections in progress keep theirs. All or nothing: on an error the
+ * contexts in use stay and @p err says what is wrong (file and reason).
+ * Call on the worker's lcore; it takes a few milliseconds per context.
+ * @return 0 (also when nothing uses TLS), or -1.
+ */
+int mg_proxy_tls_reload(struct mg_proxy *px, char *err, size_t err_len);
+
+/** TLS counters of an https listener (the client side of connections)
+ *  or of a TLS cluster (towards its endpoints) on this worker, as the
+ *  worker last published them (every 100 ms): safe to read from any
+ *  lcore. All zero when it has no TLS. */
+void mg_proxy_tls_listener_stats(const struct mg_proxy *px,
+				 uint32_t listener, struct mg_tls_stats *st);
+void mg_proxy_tls_cluster_stats(const struct mg_proxy *px, uint32_t cluster,
+				struct mg_tls_stats *st);
 
 /** The value at quantile @p q (0..1) of a histogram, in us (upper bound
  *  of the bucket holding it); 0 when empty. */

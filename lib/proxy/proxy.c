@@ -186,109 +186,6 @@ cluster_init(struct mg_proxy *px, uint32_t ci)
 #undef SHARE
 }
 
-/* --- TLS: one context per https listener and per TLS cluster, on this
- * worker's TLS state (contexts are not shared between lcores) --- */
-
-static int
-tls_server(struct mg_proxy *px, uint32_t l)
-{
-	const struct mg_cfg_listener *cl = &px->cfg->listeners[l];
-	const struct mg_cfg_tls_server *t = &cl->tls;
-	struct mg_tls_cert_params certs[MG_MAX_TLS_CERTS];
-	struct mg_tls_server_params sp;
-
-	memset(&sp, 0, sizeof(sp));
-	for (uint32_t i = 0; i < t->n_certificates; i++) {
-		certs[i].cert_file = t->certificates[i].cert;
-		certs[i].key_file = t->certificates[i].key;
-		certs[i].ocsp_file = t->certificates[i].ocsp[0]
-			? t->certificates[i].ocsp : NULL;
-	}
-#define OPT(str) ((str)[0] != '\0' ? (str) : NULL)
-	sp.name = cl->name;
-	sp.certs = certs;
-	sp.n_certs = t->n_certificates;
-	sp.default_cert = t->default_certificate;
-	sp.min_version = (uint16_t)t->min_version;
-	sp.max_version = (uint16_t)t->max_version;
-	sp.ciphers = OPT(t->ciphers);
-	sp.ciphersuites = OPT(t->ciphersuites);
-	sp.groups = OPT(t->groups);
-	sp.sigalgs = OPT(t->sigalgs);
-	sp.alpn = OPT(t->alpn);
-	sp.client_auth = (enum mg_tls_client_auth)t->client_auth;
-	sp.client_ca_file = OPT(t->client_ca);
-	sp.crl_file = OPT(t->crl);
-	sp.verify_depth = t->verify_depth == 0 ? MG_TLS_DEPTH_DIRECT
-					       : (int)t->verify_depth;
-	sp.ticket_key_file = OPT(t->ticket_keys);
-	sp.ticket_lifetime_s = t->ticket_lifetime_s;
-	sp.handshake_timeout_ms = t->handshake_timeout_ms;
-	sp.record_path = t->record_path == MG_CFG_TLS_RECORD_OPENSSL
-		? MG_TLS_RECORD_OPENSSL : MG_TLS_RECORD_IPSEC_MB;
-	sp.record_size = t->record_size;
-	px->listeners[l].tls = mg_tls_server_create(px->tls_lcore, &sp,
-						    px->tls_err, sizeof(px->tls_err));
-	return px->listeners[l].tls != NULL ? 0 : -1;
-}
-
-static int
-tls_client(struct mg_proxy *px, uint32_t ci)
-{
-	const struct mg_cfg_tls_client *t = &px->cfg->clusters[ci].tls;
-	struct mg_tls_client_params cp;
-
-	memset(&cp, 0, sizeof(cp));
-	cp.cert_file = OPT(t->cert);
-	cp.key_file = OPT(t->key);
-	cp.ca_file = OPT(t->ca);
-	cp.crl_file = OPT(t->crl);
-	cp.verify_depth = t->verify_depth == 0 ? MG_TLS_DEPTH_DIRECT
-					       : (int)t->verify_depth;
-	cp.sni = OPT(t->sni);
-	cp.expected_san = OPT(t->expected_san);
-	cp.min_version = (uint16_t)t->min_version;
-	cp.max_version = (uint16_t)t->max_version;
-	cp.ciphers = OPT(t->ciphers);
-	cp.ciphersuites = OPT(t->ciphersuites);
-	cp.alpn = OPT(t->alpn);
-	cp.session_slots = t->session_reuse ? px->clusters[ci].n_ep : 0;
-	cp.handshake_timeout_ms = t->handshake_timeout_ms;
-	cp.record_path = t->record_path == MG_CFG_TLS_RECORD_OPENSSL
-		? MG_TLS_RECORD_OPENSSL : MG_TLS_RECORD_IPSEC_MB;
-#undef OPT
-	px->clusters[ci].tls = mg_tls_client_create(px->tls_lcore, &cp,
-						    px->tls_err, sizeof(px->tls_err));
-	px->clusters[ci].tls_session_slots = cp.session_slots;
-	return px->clusters[ci].tls != NULL ? 0 : -1;
-}
-
-static int
-tls_contexts(struct mg_proxy *px)
-{
-	const struct mg_config *cfg = px->cfg;
-	bool any = false;
-
-	for (uint32_t l = 0; l < cfg->n_listeners; l++)
-		any |= cfg->listeners[l].mode == MG_MODE_HTTPS;
-	for (uint32_t ci = 0; ci < cfg->n_clusters; ci++)
-		any |= cfg->clusters[ci].tls.enabled;
-	if (!any)
-		return 0;
-	struct mg_tls_lcore_params lp = { .shared_libctx = false };
-
-	px->tls_lcore = mg_tls_lcore_create(&lp, px->tls_err, sizeof(px->tls_err));
-	if (px->tls_lcore == NULL)
-		return -1;
-	for (uint32_t l = 0; l < cfg->n_listeners; l++)
-		if (cfg->listeners[l].mode == MG_MODE_HTTPS && tls_server(px, l) != 0)
-			return -1;
-	for (uint32_t ci = 0; ci < cfg->n_clusters; ci++)
-		if (cfg->clusters[ci].tls.enabled && tls_client(px, ci) != 0)
-			return -1;
-	return 0;
-}
-
 struct mg_proxy *
 mg_proxy_create(const struct mg_proxy_params *p, char *err, size_t err_len)
 {
@@ -377,7 +274,7 @@ mg_proxy_create(const struct mg_proxy_params *p, char *err, size_t err_len)
 				goto nomem;
 		}
 	}
-	if (tls_contexts(px) != 0 || px_cert_regex_init(px) != 0 ||
+	if (px_tls_init(px) != 0 || px_cert_regex_init(px) != 0 ||
 	    px_waf_init(px) != 0)
 		goto fail;
 	if (p->routes != NULL) {
@@ -421,10 +318,8 @@ mg_proxy_free(struct mg_proxy *px)
 	mg_route_scratch_free(px->route_scratch);
 	px_cert_regex_free(px);
 	px_waf_free(px);
-	for (uint32_t l = 0; l < MG_MAX_LISTENERS; l++)
-		mg_tls_server_free(px->listeners[l].tls);
+	px_tls_free(px);
 	for (uint32_t ci = 0; ci < MG_MAX_CLUSTERS; ci++) {
-		mg_tls_client_free(px->clusters[ci].tls);
 		rte_free(px->clusters[ci].ep);
 		mg_lb_worker_free(px->clusters[ci].lbw);
 		mg_lb_outlier_free(px->clusters[ci].outlier);
@@ -433,7 +328,6 @@ mg_proxy_free(struct mg_proxy *px)
 	rte_free(px->ups);
 	rte_free(px->sessions);
 	rte_free(px->scratch);
-	mg_tls_lcore_free(px->tls_lcore);
 	rte_free(px);
 }
 
@@ -476,6 +370,7 @@ mg_proxy_timers(struct mg_proxy *px, uint64_t now_us)
 	px->now_us = now_us;
 	px_wheel_run(&px->wheel, now_us, timer_fire, px);
 	px_outlier_tick(px);
+	px_tls_publish(px);
 }
 
 /* --- counters --- */

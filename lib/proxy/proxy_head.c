@@ -545,10 +545,17 @@ px_build_error(struct px_session *s, unsigned status, const char *reason,
 	int bl;
 	struct wbuf w = { out, 0, cap, false };
 
-	/* reason texts are ours (MG_PROXY_ERRORS): no escaping needed */
-	bl = snprintf(body, sizeof(body),
-		      "{\"status\":%u,\"reason\":\"%s\",\"request_id\":\"%s\"}\n",
-		      status, reason, s->request_id);
+	/* reason texts are ours (MG_PROXY_ERRORS, MG_HTTP_ERRORS): no
+	 * escaping needed */
+	if (s->parse_error > MG_HTTP_AGAIN && s->parse_error < MG_HTTP_RC_MAX)
+		bl = snprintf(body, sizeof(body),
+			      "{\"status\":%u,\"reason\":\"%s\",\"detail\":\"%s\",\"request_id\":\"%s\"}\n",
+			      status, reason, mg_http_rc_desc(s->parse_error),
+			      s->request_id);
+	else
+		bl = snprintf(body, sizeof(body),
+			      "{\"status\":%u,\"reason\":\"%s\",\"request_id\":\"%s\"}\n",
+			      status, reason, s->request_id);
 	putf(&w, "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
 	     "Content-Length: %d\r\nConnection: close\r\n", status,
 	     reason_phrase(status), bl);

@@ -2,7 +2,8 @@
 /*
  * Active HTTP health checks, run from a worker's TCP stack: the main
  * lcore's scheduler (lib/health) decides when a target is probed and keeps
- * its up/down state; a probe here connects, sends
+ * its up/down state; a probe here connects (with the cluster's TLS, when
+ * it has one: a certificate it refuses is down), sends
  *   GET <path> HTTP/1.1 / Host / Connection: close
  * and reads the status line. A status in expected_statuses is up; any
  * other status, a refused or reset connection, or no status line within
@@ -172,8 +173,35 @@ send_request(struct px_probe *pr)
 		     "User-Agent: meshgate-health\r\nConnection: close\r\n\r\n",
 		     hc->path[0] ? hc->path : "/", host);
 	if (n < 0 || (size_t)n >= sizeof(req) ||
-	    mg_tcp_send_copy(pr->u->conn, req, (uint32_t)n, px->now_us) != n)
+	    px_send_copy(px, pr->u->conn, pr->u->tls, req, (uint32_t)n) != n)
 		finish(pr, false);
+}
+
+/* TCP is up: the request, or first the TLS handshake of a TLS cluster. */
+static void
+connected(struct px_probe *pr, struct mg_tcp_conn *c)
+{
+	struct px_upstream *u = pr->u;
+	int r;
+
+	if (pr->reported) {
+		finish(pr, false);
+		return;
+	}
+	if (u->tls != NULL) {
+		px_tls_flush(pr->px, c, u->tls);
+		r = px_tls_progress(pr->px, c, u->tls);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			/* a certificate the cluster refuses: down */
+			pr->px->st.upstream_tls_failures++;
+			finish(pr, false);
+			return;
+		}
+	}
+	u->state = UP_BUSY;
+	send_request(pr);
 }
 
 /* A status line "HTTP/1.x NNN ..." decides; 1 up, 0 down, -1 need more. */
@@ -206,21 +234,26 @@ px_probe_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 	px->now_us = mg_tcp_now(c);
 	switch (ev) {
 	case MG_TCP_EV_CONNECTED:
-		u->state = UP_BUSY;
-		if (pr->reported)
-			finish(pr, false);
-		else
-			send_request(pr);
+		connected(pr, c);
+		return;
+	case MG_TCP_EV_WRITABLE:
+		if (u->tls != NULL)
+			px_tls_flush(px, c, u->tls);
 		return;
 	case MG_TCP_EV_READABLE:
 	case MG_TCP_EV_PEER_CLOSED: {
 		bool eof = false;
 		uint32_t n;
 
+		if (u->state == UP_CONNECTING) {	/* TLS handshake */
+			connected(pr, c);
+			if (u->state == UP_CONNECTING)
+				return;
+		}
 		do {
 			struct rte_mbuf *m = NULL;
 
-			n = mg_tcp_recv(c, &m, UINT32_MAX, &eof);
+			n = px_recv(px, c, u->tls, &m, UINT32_MAX, &eof);
 			for (struct rte_mbuf *seg = m; seg != NULL; seg = seg->next) {
 				uint16_t k = seg->data_len;
 
@@ -248,6 +281,10 @@ px_probe_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 		report(pr, false);
 		pr->u = NULL;
 		u->conn = NULL;
+		if (u->tls != NULL) {
+			px_tls_release(u->tls);
+			u->tls = NULL;
+		}
 		px_up_free(u);
 		probe_put(pr);
 		return;

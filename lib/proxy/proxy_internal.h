@@ -97,6 +97,7 @@ struct px_cluster {
 	struct mg_lb_worker *lbw;	/* round-robin position, active requests */
 	struct mg_lb_outlier *outlier;	/* passive health; NULL when off */
 	struct mg_tls_client *tls;	/* re-encryption to the endpoints */
+	struct mg_tls_client *tls_old;	/* before the last reload */
 	unsigned tls_session_slots;
 	struct px_session *pending_head, **pending_tail;
 	struct mg_proxy_cluster_stats st;
@@ -116,6 +117,8 @@ enum px_resp_state { R_NONE, R_HEAD, R_BODY, R_DONE };
 struct px_listener {
 	struct mg_proxy *px;
 	struct mg_tls_server *tls;	/* https: this worker's context */
+	struct mg_tls_server *tls_old;	/* before the last reload: its
+					 * connections may still count */
 	uint32_t index;
 	const struct mg_cfg_listener *cfg;
 	struct mg_http_limits lim;
@@ -178,7 +181,7 @@ struct px_session {
 	uint64_t t_first_byte_us;	/* first response byte */
 	uint32_t resp_off;		/* unsent response bytes in resp */
 	uint32_t local_sent;		/* of a local response in resp */
-	uint16_t parse_error;		/* mg_http rc behind a 400 */
+	uint16_t parse_error;		/* mg_http rc of a refused request */
 	bool status_sent;		/* a local response is under way */
 	bool resp_parsed;		/* final response head parsed */
 	bool up_extra;			/* upstream sent bytes past the body */
@@ -225,6 +228,10 @@ struct mg_proxy {
 	uint32_t scratch_size;
 	struct mg_route_scratch *route_scratch;
 	struct mg_tls_lcore *tls_lcore;	/* NULL without TLS */
+	/* TLS counters: [listeners | clusters]; base holds what contexts
+	 * retired by reloads counted, pub what readers on other lcores see */
+	struct mg_tls_stats *tls_base, *tls_pub;
+	uint64_t tls_published_us;
 	struct mg_waf_ctx *waf_ctx[MG_MAX_WAF_POLICIES];
 	struct mg_waf_result waf_res;	/* the current request's, reused */
 	struct hs_database **cert_re;	/* [route] client_cert.subject */
@@ -320,6 +327,11 @@ int px_waf_request(struct px_session *s);
 /* S_WAF: read and inspect the body; 1 passed, 0 more to read, -1 blocked
  * or failed (answered). */
 int px_waf_body(struct px_session *s);
+
+/* proxy_tls.c: this worker's TLS contexts and their counters */
+int px_tls_init(struct mg_proxy *px);
+void px_tls_free(struct mg_proxy *px);
+void px_tls_publish(struct mg_proxy *px);
 
 /* proxy_route.c: the bridge to lib/route */
 /* 0: forward to s->cluster; 1: answer locally; -1: no route; -2: the

@@ -228,6 +228,9 @@ deadline(const struct px_session *s, enum mg_proxy_error *why)
 	*why = MG_PROXY_E_MAX;
 	switch (s->state) {
 	case S_HEAD:
+		if (s->ctls != NULL && !s->tls_up &&
+		    mg_tls_conn_deadline(s->ctls) != 0)
+			EARLIEST(mg_tls_conn_deadline(s->ctls), MG_PROXY_E_MAX);
 		if (s->req != NULL && s->req->len > 0)
 			EARLIEST(s->t_state_us + ms_to_us(h->header_timeout_ms),
 				 MG_PROXY_E_HEADER_TIMEOUT);
@@ -333,6 +336,8 @@ px_session_fail(struct px_session *s, enum mg_proxy_error e)
 	int n;
 
 	s->px->st.errors[e]++;
+	if (s->parse_error > MG_HTTP_AGAIN && s->parse_error < MG_HTTP_RC_MAX)
+		s->px->st.http_errors[s->parse_error]++;
 	if (s->error == 0)
 		s->error = (uint8_t)(e + 1);
 	if (s->t_head_us == 0) {
@@ -754,7 +759,8 @@ read_response_head(struct px_session *s)
 				break;
 			}
 			if (rc != MG_HTTP_AGAIN) {
-				s->parse_error = (uint16_t)rc;
+				/* counted here: a retry may still answer */
+				s->px->st.http_errors[rc]++;
 				px_upstream_failed(s, MG_PROXY_E_BAD_RESPONSE);
 				return;
 			}
@@ -1111,6 +1117,7 @@ request_end(struct px_session *s)
 	s->resp_state = R_NONE;
 	s->status = 0;
 	s->error = 0;
+	s->parse_error = 0;
 	s->route = s->cluster = s->endpoint = -1;
 	s->n_tried = 0;
 	s->bytes_in = s->bytes_out = 0;
@@ -1240,6 +1247,17 @@ px_session_timeout(struct px_session *s)
 	}
 	switch (s->state) {
 	case S_HEAD:
+		if (s->ctls != NULL && !s->tls_up &&
+		    mg_tls_conn_check_deadline(s->ctls, now) < 0) {
+			/* handshake timeout (counted by lib/tls): the alert,
+			 * then FIN */
+			s->px->st.tls_failures++;
+			s->px->st.tls_handshake_timeouts++;
+			session_close(s);
+			if (s->client != NULL)
+				px_session_timer(s);
+			return;
+		}
 		if (why == MG_PROXY_E_HEADER_TIMEOUT) {
 			px_session_fail(s, why);
 		} else {
@@ -1307,8 +1325,8 @@ px_client_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 		mg_tcp_set_user(c, px_client_event, s);
 		s->px->now_us = mg_tcp_now(c);
 		if (l->tls != NULL) {
-			/* https: the head comes after the handshake, both
-			 * within header_timeout_ms of the accept */
+			/* https: the handshake within its own timeout, then
+			 * the head within header_timeout_ms of the accept */
 			s->ctls = mg_tls_conn_accept(l->tls, s->px->now_us);
 			if (s->ctls == NULL) {
 				l->px->st.tls_failures++;

@@ -65,11 +65,13 @@ px_connect(struct mg_proxy *px, uint32_t ci, uint32_t ei, uint16_t port,
 	cp.nodelay = true;	/* heads must not wait for an ACK */
 	conn = mg_tcp_connect(px->tcp, src, &ep->addr, port ? port : ep->port, &cp,
 			      px_upstream_event, u, px->now_us);
-	if (conn != NULL && c->tls != NULL && u->pr == NULL) {
-		/* re-encryption to the mesh: the ClientHello waits in the
-		 * engine until TCP is up; sessions are kept per endpoint */
+	if (conn != NULL && c->tls != NULL) {
+		/* re-encryption to the mesh (health probes too, as Envoy's
+		 * go over the cluster's transport): the ClientHello waits in
+		 * the engine until TCP is up; sessions are kept per endpoint,
+		 * for requests */
 		struct mg_tls_connect_params tp = {
-			.session_slot = c->tls_session_slots > 0
+			.session_slot = c->tls_session_slots > 0 && u->pr == NULL
 				? (int)(ei % c->tls_session_slots) : -1,
 		};
 

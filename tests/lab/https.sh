@@ -82,6 +82,12 @@ check_match "mTLS to nginx endpoints that require the mesh certificate" \
 check_eq "... all three endpoints reached" 3 "$(echo "$ids" | wc -l)"
 check_match "expected SPIFFE ID verified" 'endpoint 10.20.0.11 tls' "$(tc https://api.lab.test/mesh-one/)"
 check_eq "SPIFFE ID mismatch: 502" 502 "$(code https://api.lab.test/mesh-wrong/)"
+# nginx on :443 answers plain HTTP with 400: only probes in mTLS pass
+wait_for 10 test "$(mg_telemetry /meshgate/endpoints /meshgate/endpoints mesh/2 probes_ok)" -ge 2
+for i in 0 1 2; do
+	check_eq "HTTP health check over mTLS: mesh endpoint $i passes" "up 0" \
+		"$(mg_telemetry /meshgate/endpoints /meshgate/endpoints mesh/$i state) $(mg_telemetry /meshgate/endpoints /meshgate/endpoints mesh/$i probes_failed)"
+done
 check_ge "upstream TLS failures counted" 1 \
 	"$(mg_telemetry /meshgate/http /meshgate/http upstream_tls_failures)"
 
@@ -100,5 +106,115 @@ done
 
 check_ge "TLS handshakes counted" 10 "$(mg_telemetry /meshgate/http /meshgate/http tls_handshakes)"
 check_ge "TLS failures counted" 3 "$(mg_telemetry /meshgate/http /meshgate/http tls_failures)"
+check_ge "failures by reason: bad client certificates" 3 \
+	"$(($(mg_telemetry /meshgate/tls /meshgate/tls listener_edge error_cert_expired) +
+	   $(mg_telemetry /meshgate/tls /meshgate/tls listener_edge error_cert_untrusted) +
+	   $(mg_telemetry /meshgate/tls /meshgate/tls listener_edge error_cert_revoked)))"
+check_ge "failures by reason: ALPN h2 only" 1 \
+	"$(mg_telemetry /meshgate/tls /meshgate/tls listener_edge error_no_application_protocol)"
+check_ge "failures by reason: SPIFFE ID mismatch (cluster side)" 1 \
+	"$(mg_telemetry /meshgate/tls /meshgate/tls cluster_mesh_wrong error_san_mismatch)"
+
+# --- testssl.sh: nothing weak offered ------------------------------------------------
+# Protocols, cipher categories and the vulnerability checks; any finding
+# above INFO (or a WARN: a check that could not run) fails.
+out=$MG_TMP/testssl.json
+in_client testssl --quiet --color 0 --warnings off --ip 10.10.0.100 \
+	--add-ca "$pki/ca.crt" -p -s -U --jsonfile "$out" api.lab.test:443 \
+	>"$MG_TMP/testssl.txt" 2>&1 || true
+flagged=$(/usr/bin/python3 - "$out" <<-'PY'
+	import json, sys
+	try:
+	    findings = json.load(open(sys.argv[1]))
+	except (OSError, ValueError) as e:
+	    sys.exit("no testssl.sh result: %s" % e)
+	bad = [f for f in findings
+	       if f.get("severity") in ("LOW", "MEDIUM", "HIGH", "CRITICAL", "WARN")]
+	for f in bad:
+	    print("%s %s: %s" % (f["severity"], f["id"], f["finding"]))
+	print(len(bad) if findings else "none")
+	PY
+)
+check_eq "testssl.sh: no vulnerability or weak protocol flagged" 0 "$(echo "$flagged" | tail -n1)"
+[ "$(echo "$flagged" | tail -n1)" = 0 ] || echo "$flagged" | sed 's/^/#   /' >&2
+mg_stop
+
+# --- two workers: resumption, handshake timeout, certificate reload ---------------
+# A PKI copy of our own (the reload re-issues a certificate), two workers,
+# a 1 s handshake timeout.
+pki2=$MG_TMP/pki
+cp -r "$pki" "$pki2"
+sed -e "s|/run/meshgate-lab/pki|$pki2|g" -e 's/workers = 1;/workers = 2;/' \
+	-e 's|\(ticket_keys = .*;\)|\1 handshake_timeout_ms = 1000;|' \
+	"$MG_ROOT/cfg/lab-https.cfg" >"$cfg"
+pki=$pki2
+mg_start "$cfg"
+wait_for 10 tc -f -o /dev/null https://api.lab.test/echo/up
+
+sleep 1 | in_client openssl s_client -connect 10.10.0.100:443 -servername api.lab.test \
+	-sess_out "$MG_TMP/sess2" >/dev/null 2>&1 || true
+reused=0
+for i in $(seq 16); do
+	# each connection from another source port: RSS spreads them
+	in_client openssl s_client -connect 10.10.0.100:443 -servername api.lab.test \
+		-sess_in "$MG_TMP/sess2" </dev/null 2>/dev/null | grep -q '^Reused' &&
+		reused=$((reused + 1))
+done
+check_eq "two workers: 16 of 16 connections resumed" 16 "$reused"
+sleep 0.3	# the workers publish their TLS counters every 100 ms
+for w in 0 1; do
+	check_ge "... resumptions on worker $w (one ticket, both workers)" 1 \
+		"$(mg_telemetry /meshgate/tls /meshgate/tls listener_edge resumed_worker$w)"
+done
+
+# A client that connects and says nothing: closed after the handshake timeout.
+silent=$(in_client /usr/bin/python3 -c '
+import socket
+s = socket.create_connection(("10.10.0.100", 443), timeout=10)
+try:
+    print("closed" if s.recv(100) == b"" else "data")
+except OSError as e:
+    print(type(e).__name__)')
+check_eq "silent client closed by the handshake timeout" closed "$silent"
+sleep 0.3
+check_ge "... counted as handshake-timeout" 1 \
+	"$(mg_telemetry /meshgate/tls /meshgate/tls listener_edge error_handshake_timeout)"
+
+# Certificate reload on SIGHUP: a renewed api.lab.test certificate is served
+# to new connections, while a transfer begun before it goes on intact.
+serial() {
+	in_client openssl s_client -connect 10.10.0.100:443 -servername api.lab.test \
+		-sigalgs ECDSA+SHA256 </dev/null 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
+}
+old_serial=$(serial)
+want=$(in_backend curl -s --max-time 120 "http://10.20.0.11:8080/bytes/$((64 << 20))?seed=9" |
+	sha256sum | cut -d' ' -f1)
+tc --limit-rate 8M --max-time 120 "https://api.lab.test/bytes/$((64 << 20))?seed=9" \
+	>"$MG_TMP/slow.bin" &
+slow=$!
+sleep 1
+openssl req -new -key "$pki/api-ecdsa.key" -subj "/O=meshgate lab/CN=api.lab.test" \
+	-out "$MG_TMP/renew.csr" 2>/dev/null
+printf 'subjectAltName = DNS:api.lab.test\nextendedKeyUsage = serverAuth\n' >"$MG_TMP/renew.ext"
+openssl x509 -req -in "$MG_TMP/renew.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+	-set_serial 0x5eed2026 -days 30 -extfile "$MG_TMP/renew.ext" \
+	-out "$MG_TMP/renewed.crt" 2>/dev/null
+cp "$MG_TMP/renewed.crt" "$pki/api-ecdsa.crt"
+kill -HUP "$MG_PID"
+wait_for 10 grep -q "TLS reload on worker 1: new contexts in use" "$MG_LOG"
+check_eq "after SIGHUP: the renewed certificate served" 5EED2026 "$(serial)"
+check "... old serial was another" test "$old_serial" != 5EED2026
+wait "$slow" || true
+check_eq "... a download begun before the reload finished intact" "$want" \
+	"$(sha256sum <"$MG_TMP/slow.bin" | cut -d' ' -f1)"
+echo garbage >"$pki/api-ecdsa.crt"
+kill -HUP "$MG_PID"
+wait_for 10 grep -q "TLS reload on worker 1 failed, old certificates kept" "$MG_LOG"
+check_eq "a bad certificate file: reload refused, the previous one still served" \
+	5EED2026 "$(serial)"
+check_match "... the error names the file" "api-ecdsa.crt" "$(grep 'reload on worker 0 failed' "$MG_LOG")"
+check_ge "... reloads counted" 2 "$(mg_telemetry /meshgate/http /meshgate/http tls_reloads)"
+check_ge "... failed reloads counted" 2 "$(mg_telemetry /meshgate/http /meshgate/http tls_reload_failures)"
 mg_stop
 lab_done
