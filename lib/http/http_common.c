@@ -70,16 +70,6 @@ mg_http_ieq(const char *a, uint32_t alen, const char *lit)
 	return true;
 }
 
-/* reg-name / IP-literal / port characters; no comma, so no lists. */
-bool
-mg_http_is_host_char(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != 0 && strchr("-._~!$&'()*+;=:[]%", c) != NULL;
-}
-
 void
 mg_http_msg_init(struct mg_http_msg *m, struct mg_http_header *hdrs,
 		 uint16_t max_headers, const struct mg_http_limits *lim)
@@ -244,11 +234,19 @@ field_semantics(struct mg_http_msg *m, const char *buf,
 		break;
 	case 'h':
 		if (!m->is_response && mg_http_ieq(n, nl, "host")) {
+			int rc;
+
 			if (m->flags & MG_HTTP_F_HAS_HOST)
 				return MG_HTTP_E_DUPLICATE_HOST;
-			for (uint32_t k = vs; k < ve; k++)
-				if (!mg_http_is_host_char((unsigned char)buf[k]))
-					return MG_HTTP_E_BAD_HOST;
+			/*
+			 * An empty Host is for a target URI without an
+			 * authority (RFC 9112 3.2). A gateway routes on the
+			 * authority of every request, so it is refused in
+			 * every version, as nginx does.
+			 */
+			rc = mg_http_check_authority(buf + vs, ve - vs, false);
+			if (rc != MG_HTTP_OK)
+				return rc;
 			m->flags |= MG_HTTP_F_HAS_HOST;
 			if (m->target_form != MG_HTTP_T_ABSOLUTE)
 				m->host = h->value;

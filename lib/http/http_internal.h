@@ -33,7 +33,13 @@ mg_http_lower(unsigned char c)
 }
 
 bool mg_http_ieq(const char *a, uint32_t alen, const char *lit);
-bool mg_http_is_host_char(unsigned char c);
+/*
+ * uri-host [":" port] at p[0..n) (see http_authority.c for how strict).
+ * need_port: authority-form, where the port is required. Returns
+ * MG_HTTP_OK, MG_HTTP_E_EMPTY_HOST (n == 0), MG_HTTP_E_BAD_HOST_PORT or
+ * MG_HTTP_E_BAD_HOST.
+ */
+int mg_http_check_authority(const char *p, uint32_t n, bool need_port);
 void mg_http_msg_init(struct mg_http_msg *m, struct mg_http_header *hdrs,
 		      uint16_t max_headers, const struct mg_http_limits *lim);
 /*

@@ -43,48 +43,68 @@ method_lookup(const char *p, uint32_t n)
 	return MG_HTTP_M_OTHER;
 }
 
-/* host [":" port], port possibly empty only when allow_empty_port */
-static bool
-valid_authority(const char *p, uint32_t n, bool need_port)
+/*
+ * The absolute-form after "scheme://": authority [path-abempty [?query]].
+ * userinfo is deprecated for http(s) (RFC 9110 4.2.4) and a spoofing aid.
+ */
+static int
+parse_absolute(struct mg_http_msg *m, const char *p, uint32_t n, uint32_t s)
 {
-	uint32_t colon = n;
+	uint32_t i = 0;
 
-	if (n == 0)
-		return false;
-	for (uint32_t i = 0; i < n; i++) {
-		if (!mg_http_is_host_char((unsigned char)p[i]))
-			return false;
-		if (p[i] == ':')
-			colon = i;
-		else if (p[i] == ']')
-			colon = n;
+	if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
+		return MG_HTTP_E_BAD_TARGET;
+	while (i < n && p[i] != ':') {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+		      c == '.'))
+			return MG_HTTP_E_BAD_TARGET;
+		i++;
 	}
-	if (need_port) {
-		if (colon == n || colon == 0 || colon + 1 == n)
-			return false;
-		for (uint32_t i = colon + 1; i < n; i++)
-			if (p[i] < '0' || p[i] > '9')
-				return false;
-	}
-	return true;
+	if (n - i < 3 || memcmp(p + i, "://", 3) != 0)
+		return MG_HTTP_E_BAD_TARGET;
+	s += i + 3;
+	p += i + 3;
+	n -= i + 3;
+	for (i = 0; i < n && p[i] != '/' && p[i] != '?'; i++)
+		if (p[i] == '@')
+			return MG_HTTP_E_USERINFO_IN_TARGET;
+	if (mg_http_check_authority(p, i, false) != MG_HTTP_OK)
+		return MG_HTTP_E_BAD_TARGET;
+	m->host.off = s;
+	m->host.len = i;
+	m->target_form = MG_HTTP_T_ABSOLUTE;
+	return MG_HTTP_OK;
 }
 
 static int
 parse_target(struct mg_http_msg *m, const char *buf, uint32_t s, uint32_t e)
 {
 	const char *p = buf + s;
-	uint32_t n = e - s, i;
+	uint32_t n = e - s;
 
-	for (i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
 		if (c <= 0x20 || c >= 0x7f)
 			return MG_HTTP_E_BAD_TARGET;
+		/*
+		 * A fragment is not part of any request-target form
+		 * (RFC 9112 3.2). Refused rather than cut off, as HAProxy
+		 * and Envoy do: routes, the WAF and the upstream would
+		 * otherwise each decide alone where the path ends.
+		 */
+		if (c == '#')
+			return MG_HTTP_E_FRAGMENT_IN_TARGET;
 	}
 	m->target.off = s;
 	m->target.len = n;
 	if (m->method == MG_HTTP_M_CONNECT) {
-		if (!valid_authority(p, n, true))
+		if (memchr(p, '@', n) != NULL)
+			return MG_HTTP_E_USERINFO_IN_TARGET;
+		if (mg_http_check_authority(p, n, true) != MG_HTTP_OK)
 			return MG_HTTP_E_BAD_TARGET;
 		m->target_form = MG_HTTP_T_AUTHORITY;
 		return MG_HTTP_OK;
@@ -99,36 +119,11 @@ parse_target(struct mg_http_msg *m, const char *buf, uint32_t s, uint32_t e)
 		m->target_form = MG_HTTP_T_ASTERISK;
 		return MG_HTTP_OK;
 	}
-	/* absolute-form: scheme "://" authority [path-abempty ...] */
-	i = 0;
-	if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
-		return MG_HTTP_E_BAD_TARGET;
-	while (i < n && p[i] != ':') {
-		unsigned char c = (unsigned char)p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-		      c == '.'))
-			return MG_HTTP_E_BAD_TARGET;
-		i++;
-	}
-	if (n - i < 3 || memcmp(p + i, "://", 3) != 0)
-		return MG_HTTP_E_BAD_TARGET;
-	i += 3;
-	{
-		uint32_t as = i;
-
-		while (i < n && p[i] != '/' && p[i] != '?' && p[i] != '#')
-			i++;
-		/* userinfo is deprecated for http(s) and a spoofing aid */
-		if (!valid_authority(p + as, i - as, false) ||
-		    memchr(p + as, '@', i - as) != NULL)
-			return MG_HTTP_E_BAD_TARGET;
-		m->host.off = s + as;
-		m->host.len = i - as;
-	}
-	m->target_form = MG_HTTP_T_ABSOLUTE;
-	return MG_HTTP_OK;
+	/* "host:port" is an absolute-URI to RFC 3986, never to us: we need
+	 * "scheme://", so it can only be a misplaced authority-form. */
+	if (mg_http_check_authority(p, n, true) == MG_HTTP_OK)
+		return MG_HTTP_E_AUTHORITY_FORM_NOT_CONNECT;
+	return parse_absolute(m, p, n, s);
 }
 
 static int

@@ -24,6 +24,13 @@
  * byte for byte but for case ("a" and "a:80" differ); CONNECT's authority
  * is not compared with Host.
  *
+ * The request-target has no fragment ('#', RFC 9112 3.2; HAProxy and Envoy
+ * refuse it too) and no userinfo; authority-form is for CONNECT only. Host
+ * and the target's authority are a DNS name (letters, digits, '-', '_',
+ * '.'), an IPv4 address or a bracketed IPv6 address, with an optional port
+ * of 1-5 digits up to 65535: no percent-encoding, no sub-delims. A Host
+ * that is present must not be empty, whatever the version.
+ *
  * The status in MG_HTTP_ERRORS is what a server answers the client with.
  * For an error in a RESPONSE head a proxy answers 502 instead.
  */
@@ -36,6 +43,9 @@
 	X(BAD_REQUEST_LINE, 400, "malformed request line")		\
 	X(BAD_METHOD, 400, "invalid method token")			\
 	X(BAD_TARGET, 400, "invalid request-target")			\
+	X(FRAGMENT_IN_TARGET, 400, "fragment (#) in request-target")	\
+	X(USERINFO_IN_TARGET, 400, "userinfo (user@) in request-target") \
+	X(AUTHORITY_FORM_NOT_CONNECT, 400, "authority-form outside CONNECT") \
 	X(BAD_VERSION, 400, "malformed HTTP version")			\
 	X(VERSION_NOT_SUPPORTED, 505, "HTTP version not 1.0/1.1")	\
 	X(URI_TOO_LONG, 414, "request line too long")			\
@@ -55,7 +65,9 @@
 	X(TE_IN_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 request") \
 	X(MISSING_HOST, 400, "HTTP/1.1 request without Host")		\
 	X(DUPLICATE_HOST, 400, "more than one Host")			\
-	X(BAD_HOST, 400, "invalid Host")				\
+	X(EMPTY_HOST, 400, "empty Host")				\
+	X(BAD_HOST, 400, "Host not a DNS name, IPv4 or [IPv6] address")	\
+	X(BAD_HOST_PORT, 400, "Host port not 1-5 digits up to 65535")	\
 	X(HOST_MISMATCH, 400, "absolute-form authority differs from Host") \
 	X(BODY_TOO_LARGE, 413, "body larger than the limit")		\
 	X(BAD_STATUS_LINE, 502, "malformed status line")		\

@@ -160,6 +160,12 @@ bad = [
      b"GET /echo HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(80)) + b"\r\n", 431),
     ("HTTP/2.0 request line", b"GET /echo HTTP/2.0\r\nHost: a\r\n\r\n", 505),
     ("invalid header name", b"GET /echo HTTP/1.1\r\nHost: a\r\nX(A): 1\r\n\r\n", 400),
+    ("fragment in the target", b"GET /echo#x HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("empty Host", b"GET /echo HTTP/1.1\r\nHost:\r\n\r\n", 400),
+    ("Host %00", b"GET /echo HTTP/1.1\r\nHost: %00\r\n\r\n", 400),
+    ("Host with a sub-delimiter", b"GET /echo HTTP/1.1\r\nHost: a;for=1.2.3.4\r\n\r\n", 400),
+    ("userinfo in an absolute-form target",
+     b"GET http://u@a/echo HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 ]
 for what, req, want in bad:
     resp, closed = raw(req)
@@ -171,7 +177,9 @@ for what, req, want in bad:
         except ValueError:
             ok = False
     ok = ok and body.get("status") == want and "reason" in body and "request_id" in body
-    report(ok, f"{what}: {want}, JSON body, connection closed",
+    # the parser's reason in words, for the client's developer
+    ok = ok and "detail" in body
+    report(ok, f"{what}: {want}, JSON body with the detail, connection closed",
            f"(got {resp[0] if resp else None}, closed={closed}, body={body})")
 
 # --- a smuggled second request inside a body is a body, not a request

@@ -21,6 +21,24 @@ fz_check_slice(struct mg_http_slice s, size_t n)
 		__builtin_trap();
 }
 
+/* What a proxy copies on from a request: a target without a fragment and a
+ * host of name, IPv6 and port characters only. */
+static void
+fz_check_request(const char *buf, const struct mg_http_msg *m)
+{
+	for (uint32_t i = 0; i < m->target.len; i++)
+		if (buf[m->target.off + i] == '#')
+			__builtin_trap();
+	for (uint32_t i = 0; i < m->host.len; i++) {
+		unsigned char c = (unsigned char)buf[m->host.off + i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		      c == '_' || c == ':' || c == '[' || c == ']'))
+			__builtin_trap();
+	}
+}
+
 static int
 fz_one(struct mg_http_msg *m, struct mg_http_header *h, fz_parse_fn parse,
        void (*init)(struct mg_http_msg *, struct mg_http_header *, uint8_t),
@@ -83,6 +101,7 @@ fz_run(fz_parse_fn parse,
 			fz_check_slice(ha[i].value, n);
 		}
 		(void)mg_http_find_header(&a, buf, "host");
+		fz_check_request(buf, &a);
 	}
 	return 0;
 }

@@ -14,6 +14,10 @@ seeds = {
         b'OPTIONS * HTTP/1.0\r\nExpect: 100-continue\r\n\r\n',
         b'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n',
         b'GET / HTTP/1.1\nHost: a\n\n',
+        b'GET /a#b HTTP/1.1\r\nHost: a_b.example.:8080\r\n\r\n',
+        b'GET http://u@[::ffff:1.2.3.4]:65535/ HTTP/1.1\r\nHost: [2001:db8::1]\r\n\r\n',
+        b'GET a:80 HTTP/1.1\r\nHost: %00\r\n\r\n',
+        b'GET / HTTP/1.0\r\nHost:\r\n\r\n',
     ],
     'response': [
         b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi',

@@ -213,7 +213,8 @@ test_valid_requests(void)
 	MG_CHECK(!strcmp(mg_http_method_name(MG_HTTP_M_PATCH), "PATCH"));
 }
 
-struct bad {
+/* An input and the result it must give. */
+struct want {
 	const char *in;
 	int rc;
 };
@@ -221,7 +222,7 @@ struct bad {
 static void
 test_rejections(void)
 {
-	static const struct bad cases[] = {
+	static const struct want cases[] = {
 		{ "GET /  HTTP/1.1\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_REQUEST_LINE },
 		{ " GET / HTTP/1.1\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_REQUEST_LINE },
 		{ "GET /\r\n\r\n", MG_HTTP_E_BAD_REQUEST_LINE },
@@ -232,7 +233,7 @@ test_rejections(void)
 		{ "GET * HTTP/1.1\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_TARGET },
 		{ "CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_TARGET },
 		{ "CONNECT host HTTP/1.1\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_TARGET },
-		{ "GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", MG_HTTP_E_USERINFO_IN_TARGET },
 		{ "GET http:/// HTTP/1.1\r\nHost: h\r\n\r\n", MG_HTTP_E_BAD_TARGET },
 		{ "GET / HTTP/1.x\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_VERSION },
 		{ "GET / http/1.1\r\nHost: a\r\n\r\n", MG_HTTP_E_BAD_VERSION },
@@ -333,6 +334,280 @@ test_rejections(void)
 	MG_CHECK(!strcmp(mg_http_rc_name(MG_HTTP_E_CL_AND_TE), "CL_AND_TE"));
 	MG_CHECK(!strcmp(mg_http_rc_name(MG_HTTP_RC_MAX), "?"));
 	MG_CHECK(mg_http_rc_desc(MG_HTTP_E_BARE_LF)[0] != '\0');
+}
+
+/* A request line with the Host given, or none when host is NULL. */
+static int
+run_host(const char *line, const char *host, struct mg_http_msg *m,
+	 struct mg_http_header *h)
+{
+	char in[1024];
+
+	if (host != NULL)
+		snprintf(in, sizeof(in), "%s\r\nHost: %s\r\n\r\n", line, host);
+	else
+		snprintf(in, sizeof(in), "%s\r\n\r\n", line);
+	return run(in, &REQ, m, h);
+}
+
+/* Host: a DNS name, IPv4 or [IPv6] and an optional port; nothing else. */
+static void
+test_host(void)
+{
+	static const struct want cases[] = {
+		{ "example.com", MG_HTTP_OK },
+		{ "EXAMPLE.com", MG_HTTP_OK },		/* case is kept */
+		{ "a_b.example", MG_HTTP_OK },	/* internal names */
+		{ "-a-.b-", MG_HTTP_OK },
+		{ "example.com.", MG_HTTP_OK },		/* an FQDN */
+		{ "example.com.:8080", MG_HTTP_OK },
+		{ "xn--bcher-kva.example", MG_HTTP_OK },
+		{ "10.0.0.1", MG_HTTP_OK },
+		{ "10.0.0.1:65535", MG_HTTP_OK },
+		{ "a:0", MG_HTTP_OK },
+		{ "a:00080", MG_HTTP_OK },
+		{ "[::1]", MG_HTTP_OK },
+		{ "[::1]:8080", MG_HTTP_OK },
+		{ "[::]", MG_HTTP_OK },
+		{ "[2001:DB8::1]:443", MG_HTTP_OK },
+		{ "[1:2:3:4:5:6:7:8]", MG_HTTP_OK },
+		{ "[1::]", MG_HTTP_OK },
+		{ "[1:2:3:4:5:6:7::]", MG_HTTP_OK },
+		{ "[::ffff:192.0.2.1]", MG_HTTP_OK },
+		{ "[1:2:3:4:5:6:1.2.3.4]", MG_HTTP_OK },
+		{ "[::1.2.3.4]:1", MG_HTTP_OK },
+
+		/* present but empty, OWS trimmed: nothing to route on */
+		{ "", MG_HTTP_E_EMPTY_HOST },
+		{ "   ", MG_HTTP_E_EMPTY_HOST },
+
+		/* pct-encoded, sub-delims, delimiters, raw bytes */
+		{ "%00", MG_HTTP_E_BAD_HOST },
+		{ "%61.com", MG_HTTP_E_BAD_HOST },
+		{ "a%2fb", MG_HTTP_E_BAD_HOST },
+		{ "a b", MG_HTTP_E_BAD_HOST },
+		{ "a,b", MG_HTTP_E_BAD_HOST },
+		{ "a/b", MG_HTTP_E_BAD_HOST },
+		{ "a\\b", MG_HTTP_E_BAD_HOST },
+		{ "u@a", MG_HTTP_E_BAD_HOST },
+		{ "a;for=10.0.0.1", MG_HTTP_E_BAD_HOST },
+		{ "a=b", MG_HTTP_E_BAD_HOST },
+		{ "a~b", MG_HTTP_E_BAD_HOST },
+		{ "a!$&'()*+", MG_HTTP_E_BAD_HOST },
+		{ "a?b", MG_HTTP_E_BAD_HOST },
+		{ "a#b", MG_HTTP_E_BAD_HOST },
+		{ "caf\xe9.example", MG_HTTP_E_BAD_HOST },
+		/* empty labels */
+		{ ".", MG_HTTP_E_BAD_HOST },
+		{ ".a", MG_HTTP_E_BAD_HOST },
+		{ "a..b", MG_HTTP_E_BAD_HOST },
+		{ "a..", MG_HTTP_E_BAD_HOST },
+		/* no host before the port */
+		{ ":80", MG_HTTP_E_BAD_HOST },
+		{ "::1", MG_HTTP_E_BAD_HOST },
+		/* IP-literal: IPv6 only, well formed, closed */
+		{ "[::1", MG_HTTP_E_BAD_HOST },
+		{ "[::1]x", MG_HTTP_E_BAD_HOST },
+		{ "[::1]]", MG_HTTP_E_BAD_HOST },
+		{ "a[::1]", MG_HTTP_E_BAD_HOST },
+		{ "[]", MG_HTTP_E_BAD_HOST },
+		{ "[a.b]", MG_HTTP_E_BAD_HOST },
+		{ "[1.2.3.4]", MG_HTTP_E_BAD_HOST },
+		{ "[v1.x]", MG_HTTP_E_BAD_HOST },
+		{ "[fe80::1%25eth0]", MG_HTTP_E_BAD_HOST },
+		{ "[:1]", MG_HTTP_E_BAD_HOST },
+		{ "[1:]", MG_HTTP_E_BAD_HOST },
+		{ "[:::1]", MG_HTTP_E_BAD_HOST },
+		{ "[1::2::3]", MG_HTTP_E_BAD_HOST },
+		{ "[12345::1]", MG_HTTP_E_BAD_HOST },
+		{ "[g::1]", MG_HTTP_E_BAD_HOST },
+		{ "[1:2:3:4:5:6:7]", MG_HTTP_E_BAD_HOST },
+		{ "[1:2:3:4:5:6:7:8:9]", MG_HTTP_E_BAD_HOST },
+		{ "[1:2:3:4:5:6:7::8]", MG_HTTP_E_BAD_HOST },
+		{ "[1:2:3:4:5:6:7:1.2.3.4]", MG_HTTP_E_BAD_HOST },
+		{ "[1:2:3:4:5:6::1.2.3.4]", MG_HTTP_E_BAD_HOST },
+		{ "[::1.2.3.256]", MG_HTTP_E_BAD_HOST },
+		{ "[::01.2.3.4]", MG_HTTP_E_BAD_HOST },
+		{ "[::1.2.3]", MG_HTTP_E_BAD_HOST },
+		{ "[::1.2.3.4.5]", MG_HTTP_E_BAD_HOST },
+		{ "[::1.2.3.4:5]", MG_HTTP_E_BAD_HOST },
+		{ "[1.2.3.4::]", MG_HTTP_E_BAD_HOST },
+
+		/* the port: 1-5 digits, at most 65535 */
+		{ "example.com:", MG_HTTP_E_BAD_HOST_PORT },
+		{ "[::1]:", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:65536", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:99999", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:123456", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:-1", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:+80", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:8o", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:80:80", MG_HTTP_E_BAD_HOST_PORT },
+		{ "a:b", MG_HTTP_E_BAD_HOST_PORT },
+		{ "[::1]:0x50", MG_HTTP_E_BAD_HOST_PORT },
+	};
+	struct mg_http_msg m;
+	struct mg_http_header h[MAXH];
+	char name[300];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = run_host("GET / HTTP/1.1", cases[i].in, &m, h);
+		MG_CHECK_EQ(rc, cases[i].rc);
+		if (rc != cases[i].rc)
+			fprintf(stderr, "  Host \"%s\": got %s want %s\n",
+				cases[i].in, mg_http_rc_name(rc),
+				mg_http_rc_name(cases[i].rc));
+		if (rc == MG_HTTP_OK) {
+			char in[1024];
+
+			snprintf(in, sizeof(in),
+				 "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+				 cases[i].in);
+			MG_CHECK(slice_is(in, m.host, cases[i].in));
+		}
+	}
+	/* the same rules in HTTP/1.0 and for every target form */
+	MG_CHECK_EQ(run_host("GET / HTTP/1.0", "", &m, h),
+		    MG_HTTP_E_EMPTY_HOST);
+	MG_CHECK_EQ(run_host("GET / HTTP/1.0", "%00", &m, h),
+		    MG_HTTP_E_BAD_HOST);
+	MG_CHECK_EQ(run_host("GET / HTTP/1.0", NULL, &m, h), MG_HTTP_OK);
+	MG_CHECK_EQ(m.host.len, 0);
+	MG_CHECK_EQ(run_host("GET http://a/ HTTP/1.1", "", &m, h),
+		    MG_HTTP_E_EMPTY_HOST);
+	MG_CHECK_EQ(run_host("OPTIONS * HTTP/1.1", "", &m, h),
+		    MG_HTTP_E_EMPTY_HOST);
+	MG_CHECK_EQ(run_host("CONNECT a:443 HTTP/1.1", "", &m, h),
+		    MG_HTTP_E_EMPTY_HOST);
+	MG_CHECK_EQ(run_host("CONNECT a:443 HTTP/1.1", "a:", &m, h),
+		    MG_HTTP_E_BAD_HOST_PORT);
+
+	/* RFC 3986 3.2.2: a registered name is at most 255 characters */
+	memset(name, 'a', sizeof(name));
+	for (size_t i = 63; i < sizeof(name); i += 64)
+		name[i] = '.';
+	name[255] = '\0';
+	MG_CHECK_EQ(run_host("GET / HTTP/1.1", name, &m, h), MG_HTTP_OK);
+	strcpy(name + 255, ":80");
+	MG_CHECK_EQ(run_host("GET / HTTP/1.1", name, &m, h), MG_HTTP_OK);
+	name[255] = 'a';
+	name[256] = '\0';
+	MG_CHECK_EQ(run_host("GET / HTTP/1.1", name, &m, h),
+		    MG_HTTP_E_BAD_HOST);
+
+	/* raw NUL and control bytes never reach the Host check */
+	{
+		static const char nul[] =
+			"GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n";
+
+		mg_http_request_init(&m, h, MAXH, NULL);
+		MG_CHECK_EQ(mg_http_request_parse(&m, nul, sizeof(nul) - 1),
+			    MG_HTTP_E_BAD_HEADER_VALUE);
+	}
+	MG_CHECK_EQ(run_host("GET / HTTP/1.1", "a\x01", &m, h),
+		    MG_HTTP_E_BAD_HEADER_VALUE);
+	MG_CHECK_EQ(run_host("GET / HTTP/1.1", "a\tb", &m, h),
+		    MG_HTTP_E_BAD_HOST);
+}
+
+struct target_case {
+	const char *line;
+	const char *host;
+	int rc;
+};
+
+/* Fragments, userinfo, authority-form outside CONNECT, bad authorities. */
+static void
+test_target(void)
+{
+	static const struct target_case cases[] = {
+		{ "GET /a?b=c/d?e HTTP/1.1", "a", MG_HTTP_OK },
+		{ "GET /a@b HTTP/1.1", "a", MG_HTTP_OK },
+		{ "GET /a:b HTTP/1.1", "a", MG_HTTP_OK },
+		{ "GET http://h/a@b HTTP/1.1", "h", MG_HTTP_OK },
+		{ "GET http://h?q@x HTTP/1.1", "h", MG_HTTP_OK },
+		{ "GET http://[::1]:8080/ HTTP/1.1", "[::1]:8080", MG_HTTP_OK },
+		{ "GET HTTP://A_B.example/ HTTP/1.1", "a_b.EXAMPLE", MG_HTTP_OK },
+		{ "CONNECT [::1]:443 HTTP/1.1", "[::1]:443", MG_HTTP_OK },
+		{ "CONNECT a:443 HTTP/1.1", "b", MG_HTTP_OK },
+
+		/* RFC 9112 3.2: no fragment in any form */
+		{ "GET /a#b HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "GET /# HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "GET /a?q#b HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "GET /public#/../admin HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "GET http://a/p#f HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "GET http://a#f HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "OPTIONS *# HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "CONNECT a:443#x HTTP/1.1", "a", MG_HTTP_E_FRAGMENT_IN_TARGET },
+		{ "GET /a#b HTTP/1.0", NULL, MG_HTTP_E_FRAGMENT_IN_TARGET },
+
+		/* userinfo: absolute-form and authority-form */
+		{ "GET http://u@h/ HTTP/1.1", "h", MG_HTTP_E_USERINFO_IN_TARGET },
+		{ "GET http://u:p@h:80/ HTTP/1.1", "h:80", MG_HTTP_E_USERINFO_IN_TARGET },
+		{ "GET http://@h/ HTTP/1.1", "h", MG_HTTP_E_USERINFO_IN_TARGET },
+		{ "GET http://h@ HTTP/1.1", "h", MG_HTTP_E_USERINFO_IN_TARGET },
+		{ "CONNECT u@h:443 HTTP/1.1", "h:443", MG_HTTP_E_USERINFO_IN_TARGET },
+
+		/* authority-form is for CONNECT only (RFC 9112 3.2.3) */
+		{ "GET example.com:80 HTTP/1.1", "example.com:80",
+		  MG_HTTP_E_AUTHORITY_FORM_NOT_CONNECT },
+		{ "OPTIONS a:443 HTTP/1.1", "a", MG_HTTP_E_AUTHORITY_FORM_NOT_CONNECT },
+		{ "POST [::1]:443 HTTP/1.1", "a", MG_HTTP_E_AUTHORITY_FORM_NOT_CONNECT },
+		{ "GET a:b HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET example.com HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+
+		/* the absolute-form authority follows the Host rules */
+		{ "GET http://a:99999/ HTTP/1.1", "a:99999", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://a:/ HTTP/1.1", "a:", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://%61/ HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://a%00b/ HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://[::1/ HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://a..b/ HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://a;b/ HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://:80/ HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "GET http://? HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		/* CONNECT: a port is required and valid */
+		{ "CONNECT a HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "CONNECT a: HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "CONNECT a:65536 HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "CONNECT [::1] HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "CONNECT [::1]443 HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+		{ "CONNECT %61:443 HTTP/1.1", "a", MG_HTTP_E_BAD_TARGET },
+	};
+	struct mg_http_msg m;
+	struct mg_http_header h[MAXH];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = run_host(cases[i].line, cases[i].host, &m, h);
+
+		MG_CHECK_EQ(rc, cases[i].rc);
+		if (rc != cases[i].rc)
+			fprintf(stderr, "  \"%s\": got %s want %s\n",
+				cases[i].line, mg_http_rc_name(rc),
+				mg_http_rc_name(cases[i].rc));
+	}
+	/* the absolute-form authority is the host, not the Host field */
+	{
+		const char *in = "GET http://[::1]:8080/x HTTP/1.1\r\n"
+				 "Host: [::1]:8080\r\n\r\n";
+
+		MG_CHECK_EQ(run(in, &REQ, &m, h), MG_HTTP_OK);
+		MG_CHECK_EQ(m.host.off, 11);
+		MG_CHECK(slice_is(in, m.host, "[::1]:8080"));
+		MG_CHECK(slice_is(in, m.target, "http://[::1]:8080/x"));
+		in = "GET http://h?q@x HTTP/1.1\r\nHost: h\r\n\r\n";
+		MG_CHECK_EQ(run(in, &REQ, &m, h), MG_HTTP_OK);
+		MG_CHECK(slice_is(in, m.host, "h"));
+	}
+	for (int rc = MG_HTTP_E_FRAGMENT_IN_TARGET;
+	     rc <= MG_HTTP_E_AUTHORITY_FORM_NOT_CONNECT; rc++)
+		MG_CHECK_EQ(mg_http_rc_status(rc), 400);
+	MG_CHECK_EQ(mg_http_rc_status(MG_HTTP_E_EMPTY_HOST), 400);
+	MG_CHECK_EQ(mg_http_rc_status(MG_HTTP_E_BAD_HOST_PORT), 400);
+	MG_CHECK(!strcmp(mg_http_rc_name(MG_HTTP_E_FRAGMENT_IN_TARGET),
+			 "FRAGMENT_IN_TARGET"));
 }
 
 static void
@@ -452,7 +727,7 @@ test_responses(void)
 		    MG_HTTP_OK);
 	MG_CHECK(!(m.flags & MG_HTTP_F_KEEP_ALIVE));
 
-	static const struct bad bad[] = {
+	static const struct want bad[] = {
 		{ "HTTP/1.1 20 OK\r\n\r\n", MG_HTTP_E_BAD_STATUS_LINE },
 		{ "HTTP/1.1 2000 OK\r\n\r\n", MG_HTTP_E_BAD_STATUS_LINE },
 		{ "HTTP/1.1 099 OK\r\n\r\n", MG_HTTP_E_BAD_STATUS_LINE },
@@ -523,6 +798,8 @@ main(void)
 {
 	test_valid_requests();
 	test_rejections();
+	test_host();
+	test_target();
 	test_limits();
 	test_responses();
 	test_moved_buffer();

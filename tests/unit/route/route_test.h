@@ -176,6 +176,26 @@ rt_match(const struct mg_route_table *t, struct mg_route_scratch *s,
 	return r != NULL ? (int)mg_route_index(r) : -1;
 }
 
+/*
+ * As rt_match(), with a Host lib/http would refuse (lib/route's own checks
+ * are the second line of defence): the request is parsed with a valid
+ * Host, then its host slice is pointed at @p raw_host.
+ */
+static inline int
+rt_match_raw_host(const struct mg_route_table *t, struct mg_route_scratch *s,
+		  uint32_t listener, const char *line, const char *raw_host)
+{
+	static struct rt_req q;
+	const struct mg_route *r;
+
+	if (!rt_req_make(&q, listener, line, "placeholder.invalid", NULL))
+		return -2;
+	q.rq.host.ptr = raw_host;
+	q.rq.host.len = (uint32_t)strlen(raw_host);
+	r = mg_route_match(t, &q.rq, s);
+	return r != NULL ? (int)mg_route_index(r) : -1;
+}
+
 /* xorshift64*: a fixed PRNG, so that runs repeat. */
 static inline uint64_t
 rt_rand(uint64_t *state)
