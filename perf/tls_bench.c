@@ -6,7 +6,10 @@
  *  - full handshakes per second of the server side (ECDSA P-256 and
  *    RSA-2048 certificates, X25519), TLS 1.3 and 1.2: the client is
  *    OpenSSL in the same thread over memory BIOs and its time is not
- *    counted (TSC around the server's calls only);
+ *    counted (thread CPU time around the server's calls only); each row's
+ *    share of its crypto ceiling, the public-key operations of that
+ *    handshake timed in the same run (pk_measure); OpenSSL's own server
+ *    in the same harness, the floor its handshake code sets;
  *  - resumed handshakes (TLS 1.3 PSK with X25519, TLS 1.2 tickets);
  *  - two threads at once, each with its own lcore state, with a library
  *    context per lcore against OpenSSL's shared default one;
@@ -15,7 +18,8 @@
  *    and the two AEAD backends alone on the same records.
  *
  * Usage: tls_bench [seconds per row, default 2] [handshakes|threads|bulk]
- * (the last one runs one section only, e.g. under perf record)
+ * [row]: one section only, and of the handshakes one row (from 0), e.g.
+ * under perf record.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +30,7 @@
 #include <x86intrin.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "mg_tls.h"
@@ -161,6 +166,11 @@ handshake(struct mg_tls_server *s, SSL_CTX *cx, SSL_SESSION **sess,
 			mg_tls_conn_error_detail(c));
 		exit(1);
 	}
+	if (s->c.path != MG_TLS_RECORD_OPENSSL &&
+	    mg_tls_conn_record_path(c) == MG_TLS_RECORD_OPENSSL) {
+		fprintf(stderr, "the keys were not handed over\n");
+		exit(1);
+	}
 	if (sess && *sess && !keep && !mg_tls_conn_resumed(c)) {
 		fprintf(stderr, "the session was not resumed\n");
 		exit(1);
@@ -181,15 +191,113 @@ handshake(struct mg_tls_server *s, SSL_CTX *cx, SSL_SESSION **sess,
 	return cyc;
 }
 
+/*
+ * OpenSSL's own server on the same client, over memory BIOs, with the
+ * same certificate, groups and one ticket: the floor that OpenSSL 3.0's
+ * handshake code sets. Returns the server's CPU seconds (SSL_new to
+ * SSL_free, its SSL calls only).
+ */
+static SSL_CTX *
+plain_ctx(OSSL_LIB_CTX *libctx, bool rsa, uint16_t version)
+{
+	SSL_CTX *x = SSL_CTX_new_ex(libctx, NULL, TLS_server_method());
+
+	if (x == NULL ||
+	    !SSL_CTX_use_certificate_file(x, rsa ? rsa_crt : ec_crt,
+					  SSL_FILETYPE_PEM) ||
+	    !SSL_CTX_use_PrivateKey_file(x, rsa ? rsa_key : ec_key,
+					 SSL_FILETYPE_PEM)) {
+		fprintf(stderr, "plain server: cannot load the key\n");
+		exit(1);
+	}
+	SSL_CTX_set_min_proto_version(x, version);
+	SSL_CTX_set_max_proto_version(x, version);
+	SSL_CTX_set1_groups_list(x, "X25519:P-256");
+	SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(x, 1);
+	return x;
+}
+
+/* The server's calls, apart from the client's in a profile (callgrind
+ * counts them by function). */
+static __attribute__((noinline)) SSL *
+plain_new(SSL_CTX *sx)
+{
+	SSL *srv = SSL_new(sx);
+
+	SSL_set_bio(srv, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+	SSL_set_accept_state(srv);
+	return srv;
+}
+
+static __attribute__((noinline)) void
+plain_step(SSL *srv)
+{
+	SSL_do_handshake(srv);
+}
+
+static __attribute__((noinline)) void
+plain_free(SSL *srv)
+{
+	SSL_set_shutdown(srv, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(srv);
+}
+
+static double
+handshake_plain(SSL_CTX *sx, SSL_CTX *cx)
+{
+	static __thread uint8_t buf[65536];
+	SSL *peer = SSL_new(cx), *srv;
+	double t, cyc = 0;
+	int n;
+
+	SSL_set_bio(peer, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+	SSL_set_connect_state(peer);
+	SSL_set_tlsext_host_name(peer, "bench.test");
+	t = cpu_now();
+	srv = plain_new(sx);
+	cyc += cpu_now() - t;
+	for (int round = 0; round < 10; round++) {
+		bool moved = false;
+
+		if (!SSL_is_init_finished(peer))
+			SSL_do_handshake(peer);
+		while ((n = BIO_read(SSL_get_wbio(peer), buf, sizeof(buf))) > 0)
+			BIO_write(SSL_get_rbio(srv), buf, n);
+		t = cpu_now();
+		plain_step(srv);
+		cyc += cpu_now() - t;
+		while ((n = BIO_read(SSL_get_wbio(srv), buf, sizeof(buf))) > 0) {
+			BIO_write(SSL_get_rbio(peer), buf, n);
+			moved = true;
+		}
+		if (!moved && SSL_is_init_finished(peer))
+			break;
+	}
+	if (!SSL_is_init_finished(srv) || !SSL_is_init_finished(peer)) {
+		fprintf(stderr, "plain handshake failed\n");
+		exit(1);
+	}
+	SSL_read(peer, buf, 1);		/* its ticket */
+	ERR_clear_error();
+	t = cpu_now();
+	plain_free(srv);
+	cyc += cpu_now() - t;
+	SSL_set_shutdown(peer, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(peer);
+	return cyc;
+}
+
 struct hs_result {
 	double server_per_s;	/* from the server's cycles */
 	double total_per_s;	/* wall clock, both sides */
 	double server_us;
 };
 
+/* With plain: OpenSSL's server on that context instead of s. */
 static struct hs_result
-bench_handshakes(struct mg_tls_server *s, SSL_CTX *cx, bool resume,
-		 double secs)
+bench_handshakes(struct mg_tls_server *s, SSL_CTX *plain, SSL_CTX *cx,
+		 bool resume, double secs)
 {
 	SSL_SESSION *sess = NULL;
 	uint64_t n = 0;
@@ -198,10 +306,14 @@ bench_handshakes(struct mg_tls_server *s, SSL_CTX *cx, bool resume,
 
 	if (resume)
 		handshake(s, cx, &sess, true);
-	handshake(s, cx, NULL, false);	/* warm */
+	if (plain)
+		handshake_plain(plain, cx);	/* warm */
+	else
+		handshake(s, cx, NULL, false);
 	t0 = cpu_now();
 	while (cpu_now() - t0 < secs) {
-		cyc += handshake(s, cx, resume ? &sess : NULL, false);
+		cyc += plain ? handshake_plain(plain, cx) :
+			handshake(s, cx, resume ? &sess : NULL, false);
 		n++;
 	}
 	r.total_per_s = (double)n / (cpu_now() - t0);
@@ -209,6 +321,159 @@ bench_handshakes(struct mg_tls_server *s, SSL_CTX *cx, bool resume,
 	r.server_per_s = 1e6 / r.server_us;
 	SSL_SESSION_free(sess);
 	return r;
+}
+
+/* ---- the crypto ceiling ----------------------------------------------- */
+
+/*
+ * The public-key operations a server does in a full handshake, timed in
+ * this run on the lcore's library context: one signature (ECDSA P-256 or
+ * RSA-2048 PSS: CertificateVerify, or the TLS 1.2 ServerKeyExchange), one
+ * X25519 key generation (its key share) and one X25519 derivation.
+ * `openssl speed ecdhx25519` counts the derivation only, its keys are made
+ * before the clock starts: a ceiling from it leaves out the key
+ * generation, which costs about as much as the derivation here.
+ */
+struct pk_costs {
+	double sign_ec, sign_rsa, keygen, derive;	/* CPU seconds each */
+};
+
+struct pk_op {
+	EVP_PKEY_CTX *ctx;
+	int kind;	/* 0 sign ECDSA, 1 keygen, 2 derive, 3 sign RSA */
+};
+
+/* One function per operation, apart in a profile (callgrind). */
+static __attribute__((noinline)) int
+pk_sign_ecdsa(EVP_PKEY_CTX *x, uint8_t *out, size_t *len,
+	      const uint8_t *tbs)
+{
+	return EVP_PKEY_sign(x, out, len, tbs, 32);
+}
+
+static __attribute__((noinline)) int
+pk_sign_rsa(EVP_PKEY_CTX *x, uint8_t *out, size_t *len, const uint8_t *tbs)
+{
+	return EVP_PKEY_sign(x, out, len, tbs, 32);
+}
+
+static __attribute__((noinline)) int
+pk_keygen(EVP_PKEY_CTX *x)
+{
+	EVP_PKEY *k = NULL;
+	int r = EVP_PKEY_keygen(x, &k);
+
+	EVP_PKEY_free(k);
+	return r;
+}
+
+static __attribute__((noinline)) int
+pk_derive(EVP_PKEY_CTX *x, uint8_t *out, size_t *len)
+{
+	return EVP_PKEY_derive(x, out, len);
+}
+
+static int
+pk_run(struct pk_op *o)
+{
+	static uint8_t tbs[32], out[512];
+	size_t len = sizeof(out);
+
+	switch (o->kind) {
+	case 0:
+		return pk_sign_ecdsa(o->ctx, out, &len, tbs);
+	case 3:
+		return pk_sign_rsa(o->ctx, out, &len, tbs);
+	case 1:
+		return pk_keygen(o->ctx);
+	default:
+		return pk_derive(o->ctx, out, &len);
+	}
+}
+
+/* CPU seconds of one operation, over at least secs. */
+static double
+pk_time(struct pk_op *o, double secs)
+{
+	uint64_t n = 0;
+	double t0 = cpu_now(), t;
+
+	do {
+		for (int i = 0; i < 16; i++) {
+			if (pk_run(o) <= 0) {
+				fprintf(stderr, "ceiling: operation %d failed\n",
+					o->kind);
+				exit(1);
+			}
+		}
+		n += 16;
+		t = cpu_now() - t0;
+	} while (t < secs);
+	EVP_PKEY_CTX_free(o->ctx);
+	return t / (double)n;
+}
+
+static EVP_PKEY *
+key_read(OSSL_LIB_CTX *libctx, const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey_ex(b, NULL, NULL, NULL,
+						     libctx, NULL) : NULL;
+
+	BIO_free(b);
+	if (k == NULL) {
+		fprintf(stderr, "ceiling: cannot read %s\n", path);
+		exit(1);
+	}
+	return k;
+}
+
+static EVP_PKEY_CTX *
+signer(OSSL_LIB_CTX *libctx, EVP_PKEY *k, bool rsa)
+{
+	EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(libctx, k, NULL);
+
+	if (x == NULL || EVP_PKEY_sign_init(x) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(x, EVP_sha256()) <= 0 ||
+	    (rsa && (EVP_PKEY_CTX_set_rsa_padding(x,
+					RSA_PKCS1_PSS_PADDING) <= 0 ||
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(x,
+					RSA_PSS_SALTLEN_DIGEST) <= 0))) {
+		fprintf(stderr, "ceiling: signer set-up failed\n");
+		exit(1);
+	}
+	return x;
+}
+
+static struct pk_costs
+pk_measure(OSSL_LIB_CTX *libctx, double secs)
+{
+	EVP_PKEY *ec = key_read(libctx, ec_key), *rsa = key_read(libctx,
+								  rsa_key);
+	EVP_PKEY *a = EVP_PKEY_Q_keygen(libctx, NULL, "X25519");
+	EVP_PKEY *b = EVP_PKEY_Q_keygen(libctx, NULL, "X25519");
+	struct pk_op o;
+	struct pk_costs pc;
+
+	o = (struct pk_op){ signer(libctx, ec, false), 0 };
+	pc.sign_ec = pk_time(&o, secs);
+	o = (struct pk_op){ signer(libctx, rsa, true), 3 };
+	pc.sign_rsa = pk_time(&o, secs);
+	o = (struct pk_op){ EVP_PKEY_CTX_new_from_name(libctx, "X25519",
+						       NULL), 1 };
+	if (o.ctx == NULL || EVP_PKEY_keygen_init(o.ctx) <= 0)
+		exit(1);
+	pc.keygen = pk_time(&o, secs);
+	o = (struct pk_op){ EVP_PKEY_CTX_new_from_pkey(libctx, a, NULL), 2 };
+	if (o.ctx == NULL || EVP_PKEY_derive_init(o.ctx) <= 0 ||
+	    EVP_PKEY_derive_set_peer(o.ctx, b) <= 0)
+		exit(1);
+	pc.derive = pk_time(&o, secs);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	return pc;
 }
 
 /* ---- two threads ------------------------------------------------------ */
@@ -427,6 +692,7 @@ main(int argc, char **argv)
 	FILE *f;
 
 	const char *only = argc > 2 ? argv[2] : NULL;
+	int only_row = argc > 3 ? atoi(argv[3]) : -1;
 
 	if (argc > 1)
 		seconds = atof(argv[1]);
@@ -457,24 +723,47 @@ main(int argc, char **argv)
 	       tsc_hz / 1e9, seconds);
 
 	if (!only || strcmp(only, "handshakes") == 0) {
-		printf("%-44s %12s %10s %12s\n",
+		struct pk_costs pc = pk_measure(lc->libctx, 0.25 * seconds);
+		/* public-key CPU seconds per handshake of each kind */
+		double full_ec = pc.sign_ec + pc.keygen + pc.derive;
+		double full_rsa = pc.sign_rsa + pc.keygen + pc.derive;
+		double psk = pc.keygen + pc.derive;
+
+		printf("%-44s %12s %10s\n",
+		       "public-key operations (this library context)",
+		       "per second", "CPU us");
+		printf("%-44s %12.0f %10.1f\n", "ECDSA P-256 sign",
+		       1 / pc.sign_ec, pc.sign_ec * 1e6);
+		printf("%-44s %12.0f %10.1f\n", "RSA-2048 sign (PSS)",
+		       1 / pc.sign_rsa, pc.sign_rsa * 1e6);
+		printf("%-44s %12.0f %10.1f\n", "X25519 key generation",
+		       1 / pc.keygen, pc.keygen * 1e6);
+		printf("%-44s %12.0f %10.1f\n\n", "X25519 derivation",
+		       1 / pc.derive, pc.derive * 1e6);
+
+		printf("%-44s %12s %10s %12s %10s %7s\n",
 		       "handshakes (server side, 1 core)", "per second",
-		       "CPU us", "loop/CPU-s");
+		       "CPU us", "loop/CPU-s", "ceiling/s", "share");
 		static const struct {
 			const char *name;
 			bool rsa;
 			uint16_t version;
 			bool resume;
 			enum mg_tls_record_path path;
+			bool plain;	/* OpenSSL's server, not lib/tls */
 		} rows[] = {
 			{ "full TLS 1.3 ECDSA P-256 + X25519", false,
 			  TLS1_3_VERSION, false },
 			{ "  the same, keys not handed over (OpenSSL)", false,
 			  TLS1_3_VERSION, false, MG_TLS_RECORD_OPENSSL },
+			{ "  the same, OpenSSL's own server", false,
+			  TLS1_3_VERSION, false, 0, true },
 			{ "full TLS 1.3 RSA-2048 + X25519", true, TLS1_3_VERSION,
 			  false },
 			{ "full TLS 1.2 ECDHE-ECDSA P-256 (X25519)", false,
 			  TLS1_2_VERSION, false },
+			{ "  the same, OpenSSL's own server", false,
+			  TLS1_2_VERSION, false, 0, true },
 			{ "full TLS 1.2 ECDHE-RSA-2048 (X25519)", true,
 			  TLS1_2_VERSION, false },
 			{ "resumed TLS 1.3 PSK + X25519 (ticket)", false,
@@ -484,15 +773,33 @@ main(int argc, char **argv)
 		};
 
 		for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-			struct mg_tls_server *s = server(lc, rows[i].rsa,
-					rows[i].path, 0);
-			SSL_CTX *cx = client_ctx(lc->libctx, rows[i].version);
-			struct hs_result r = bench_handshakes(s, cx,
-					rows[i].resume, seconds);
+			struct mg_tls_server *s = NULL;
+			SSL_CTX *cx, *px = NULL;
+			struct hs_result r;
+			/* a resumed TLS 1.2 handshake has none */
+			double pk = rows[i].resume ?
+				(rows[i].version == TLS1_3_VERSION ? psk : 0) :
+				rows[i].rsa ? full_rsa : full_ec;
 
-			printf("%-44s %12.0f %10.1f %12.0f\n", rows[i].name,
+			if (only_row >= 0 && (unsigned)only_row != i)
+				continue;
+			if (rows[i].plain)
+				px = plain_ctx(lc->libctx, rows[i].rsa,
+					       rows[i].version);
+			else
+				s = server(lc, rows[i].rsa, rows[i].path, 0);
+			cx = client_ctx(lc->libctx, rows[i].version);
+			r = bench_handshakes(s, px, cx, rows[i].resume,
+					     seconds);
+			printf("%-44s %12.0f %10.1f %12.0f", rows[i].name,
 			       r.server_per_s, r.server_us, r.total_per_s);
+			if (pk > 0)
+				printf(" %10.0f %6.0f%%\n", 1 / pk,
+				       100 * pk * 1e6 / r.server_us);
+			else
+				printf(" %10s %7s\n", "-", "-");
 			SSL_CTX_free(cx);
+			SSL_CTX_free(px);
 			mg_tls_server_free(s);
 		}
 	}

@@ -211,6 +211,9 @@ ossl_step(struct mg_tls_conn *c)
 		c->out_blocked = false;
 		ERR_clear_error();
 		r = SSL_do_handshake(c->ssl);
+		/* off between calls: one stopped half way (waiting, or
+		 * failed) does not leave it on for the others */
+		tls_keylog_arm(c, false);
 		if (r != 1)
 			return tls_ossl_result(c, r);
 		handshake_done(c);

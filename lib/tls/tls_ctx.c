@@ -60,8 +60,11 @@ msg_cb(int write_p, int version, int content_type, const void *buf,
 	case SSL3_RT_HANDSHAKE:
 		if (len < 1 || SSL_version(ssl) != TLS1_3_VERSION)
 			break;
-		if (b[0] == SSL3_MT_FINISHED)
+		if (b[0] == SSL3_MT_FINISHED) {
 			*seq = 0;
+			/* the application secrets come next */
+			tls_keylog_arm(c, true);
+		}
 		if (b[0] == SSL3_MT_KEY_UPDATE) {
 			*seq = 0;
 			if (write_p)
@@ -204,9 +207,25 @@ ctx_init(struct tls_ctx *t, struct mg_tls_lcore *lc, bool server,
 	 * what follows the handshake stays with this record layer */
 	SSL_CTX_set_read_ahead(x, 0);
 	SSL_CTX_set_msg_callback(x, msg_cb);
-	if (cf->path != MG_TLS_RECORD_OPENSSL)
-		SSL_CTX_set_keylog_callback(x, tls_keylog_cb);
 	return 0;
+}
+
+/*
+ * OpenSSL formats every secret of a handshake as a keylog line (a
+ * sprintf per byte, five lines in TLS 1.3, one in TLS 1.2) whenever the
+ * context has a keylog callback. This record layer wants the two
+ * application secrets of TLS 1.3 only, which OpenSSL derives after the
+ * first Finished it reads or writes: the callback is set from there until
+ * both have come (three lines: the exporter secret comes with the
+ * server's), and at no other time. The SSL_CTX is this lcore's own, so
+ * no other thread sees it change.
+ */
+void
+tls_keylog_arm(struct mg_tls_conn *c, bool on)
+{
+	on = on && c->ctx->path != MG_TLS_RECORD_OPENSSL &&
+	     c->have_secret != 3;
+	SSL_CTX_set_keylog_callback(c->ctx->ssl, on ? tls_keylog_cb : NULL);
 }
 
 struct tls_ctx *

@@ -196,6 +196,7 @@ struct mg_tls_server {
 	struct tls_name names[MG_TLS_MAX_NAMES];
 	unsigned n_names;
 	int default_name;	/* names[] index, -1 = none */
+	int ctx_name;		/* names[] whose certs the SSL_CTX has, or -1 */
 	struct mg_tls_ticket_keys keys;
 	uint8_t alpn[256];
 	uint32_t alpn_len;
@@ -328,6 +329,8 @@ int tls_rec_setup(struct mg_tls_conn *c);
 int tls13_next_secret(struct mg_tls_lcore *lc, struct tls_rec *r,
 		      struct tls_rec_dir *d);
 void tls_keylog_cb(const SSL *ssl, const char *line);
+/* tls_ctx.c: the keylog callback on (if still needed) or off */
+void tls_keylog_arm(struct mg_tls_conn *c, bool on);
 
 /* tls_record.c */
 int tls_rec_input(struct mg_tls_conn *c, const uint8_t *p, uint32_t n);

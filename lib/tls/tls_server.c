@@ -3,11 +3,12 @@
  * Server contexts: certificates chosen by SNI, ALPN, client certificates,
  * OCSP staples, session tickets.
  *
- * One SSL_CTX holds no certificate of its own: the servername callback
- * picks the name (exact, then wildcard, then the default), and the
- * certificate callback puts every certificate of that name (ECDSA and RSA
- * alike) on the connection, before OpenSSL chooses the suite and the
- * signature algorithm from what the client offered.
+ * The servername callback picks the name (exact, then wildcard, then the
+ * default), and the certificate callback sees that the connection has
+ * every certificate of that name (ECDSA and RSA alike) and no other,
+ * before OpenSSL chooses the suite and the signature algorithm from what
+ * the client offered. The SSL_CTX holds the certificates of the default
+ * name (else of the first), so that connections to it start with them.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -269,7 +270,9 @@ sni_cb(SSL *ssl, int *al, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* After the ClientHello is parsed, before suite and certificate choice. */
+/* After the ClientHello is parsed, before suite and certificate choice.
+ * The SSL_CTX holds the certificates of one name (ctx_name), which every
+ * connection starts with: only another name costs a swap. */
 static int
 cert_cb(SSL *ssl, void *arg)
 {
@@ -279,6 +282,9 @@ cert_cb(SSL *ssl, void *arg)
 
 	if (c->name_idx < 0)
 		return 0;
+	if (c->name_idx == s->ctx_name)
+		return 1;
+	SSL_certs_clear(ssl);
 	nm = &s->names[c->name_idx];
 	for (unsigned i = 0; i < nm->n_certs; i++) {
 		const struct tls_cert *tc = &s->certs[nm->certs[i]];
@@ -329,6 +335,34 @@ alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		return SSL_TLSEXT_ERR_OK;
 	c->err = MG_TLS_ERR_NO_APPLICATION_PROTOCOL;
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/*
+ * The certificates of the default name (else of the first) on the SSL_CTX:
+ * SSL_new() gives them to each connection by reference, where putting
+ * them on with SSL_use_cert_and_key() in cert_cb compares each key with
+ * its certificate again (8 us of a 350 us ECDSA handshake). When the
+ * context refuses one, ctx_name stays -1: cert_cb clears what got on and
+ * puts the name's certificates on each connection, failing the handshake
+ * as before.
+ */
+static void
+ctx_certs(struct mg_tls_server *s)
+{
+	int idx = s->default_name >= 0 ? s->default_name : 0;
+	const struct tls_name *nm = &s->names[idx];
+
+	s->ctx_name = -1;
+	for (unsigned i = 0; i < nm->n_certs; i++) {
+		const struct tls_cert *tc = &s->certs[nm->certs[i]];
+
+		if (!SSL_CTX_use_cert_and_key(s->c.ssl, tc->x509, tc->pkey,
+					      tc->chain, 1)) {
+			ERR_clear_error();
+			return;
+		}
+	}
+	s->ctx_name = idx;
 }
 
 static void
@@ -383,6 +417,7 @@ server_setup(struct mg_tls_server *s, const struct mg_tls_server_params *p,
 	/* the chain is what the certificate file holds: no building (and
 	 * verifying) of one from the store on every handshake */
 	SSL_CTX_set_mode(x, SSL_MODE_NO_AUTO_CHAIN);
+	ctx_certs(s);
 	SSL_CTX_set_tlsext_servername_callback(x, sni_cb);
 	SSL_CTX_set_tlsext_servername_arg(x, s);
 	SSL_CTX_set_cert_cb(x, cert_cb, s);

@@ -138,6 +138,9 @@ test_basic(void)
 					if (paths[p] != MG_TLS_RECORD_OPENSSL)
 						MG_CHECK_EQ(L.c->rec.rd.seq,
 							versions[v] == TLS1_2_VERSION);
+					/* set only while secrets are due */
+					MG_CHECK(SSL_CTX_get_keylog_callback(
+							s->c.ssl) == NULL);
 					exchange(200000);
 				} else {
 					explain("basic");
@@ -490,6 +493,41 @@ test_key_type(void)
 		SSL_CTX_free(px);
 	}
 	mg_tls_server_free(s);
+}
+
+/*
+ * Every connection starts with the default name's certificates (the
+ * SSL_CTX holds them); another name must replace them all. Here the
+ * default name has ECDSA and RSA, the wildcard ECDSA only: a client that
+ * takes RSA alone gets the RSA certificate of api.lab.test and nothing
+ * from www.lab.test, rather than api's RSA certificate left over.
+ */
+static void
+test_name_swap(void)
+{
+	struct mg_tls_server_params sp;
+	struct mg_tls_server *s;
+	struct peer_opts po = { .min_version = TLS1_3_VERSION,
+		.max_version = TLS1_3_VERSION, .sigalgs = "rsa_pss_rsae_sha256",
+		.ca_file = P("ca.crt") };
+	SSL_CTX *px = peer_ctx(&po);
+
+	server_params(&sp, MG_TLS_RECORD_IPSEC_MB);
+	sp.n_certs = 3;		/* api ECDSA and RSA, wildcard ECDSA */
+	sp.default_cert = 0;
+	s = server_new(&sp);
+	for (unsigned round = 0; s && round < 2; round++) {
+		link_open(s, px, "api.lab.test", 0);
+		MG_CHECK(link_up());
+		MG_CHECK(peer_cert_is("api-rsa.crt"));
+		link_close();
+		link_open(s, px, "www.lab.test", 0);
+		MG_CHECK_EQ(mg_tls_conn_state(L.c), MG_TLS_FAILED);
+		MG_CHECK(SSL_get0_peer_certificate(L.peer) == NULL);
+		link_close();
+	}
+	mg_tls_server_free(s);
+	SSL_CTX_free(px);
 }
 
 static void
@@ -1097,6 +1135,7 @@ main(int argc, char **argv)
 	test_limits();
 	test_sni();
 	test_key_type();
+	test_name_swap();
 	test_client_auth();
 	test_xfcc();
 	test_alpn();
