@@ -139,7 +139,8 @@ check_eq "testssl.sh: no vulnerability or weak protocol flagged" 0 "$(echo "$fla
 [ "$(echo "$flagged" | tail -n1)" = 0 ] || echo "$flagged" | sed 's/^/#   /' >&2
 mg_stop
 
-# --- two workers: resumption, handshake timeout, certificate reload ---------------
+# --- two workers: resumption, handshake timeout, ticket key rotation,
+# certificate reload -------------------------------------------------------------
 # A PKI copy of our own (the reload re-issues a certificate), two workers,
 # a 1 s handshake timeout.
 pki2=$MG_TMP/pki
@@ -180,6 +181,26 @@ sleep 0.3
 check_ge "... counted as handshake-timeout" 1 \
 	"$(mg_telemetry /meshgate/tls /meshgate/tls listener_edge error_handshake_timeout)"
 
+# Reloads on SIGHUP: the main lcore logs each worker's result.
+reloads_at_least() {
+	[ "$(grep -c 'TLS reload on worker 1' "$MG_LOG" || true)" -ge "$1" ]
+}
+wait_reloads() { wait_for 10 reloads_at_least "$1"; }
+
+# Ticket keys rotated on a schedule (scripts/rotate-ticket-keys.sh, KEEP 2):
+# a ticket of the previous key still resumes; two rotations on, it does not.
+resumes() {
+	sleep 0.5 | in_client openssl s_client -connect 10.10.0.100:443 \
+		-servername api.lab.test -sess_in "$MG_TMP/sess2" 2>/dev/null |
+		grep -c '^Reused' || true
+}
+"$MG_ROOT/scripts/rotate-ticket-keys.sh" "$pki/tickets.key" 2 "$MG_PID"
+wait_reloads 1
+check_eq "ticket keys rotated: a ticket of the previous key still resumes" 1 "$(resumes)"
+"$MG_ROOT/scripts/rotate-ticket-keys.sh" "$pki/tickets.key" 2 "$MG_PID"
+wait_reloads 2
+check_eq "... two rotations on, it no longer does (a full handshake)" 0 "$(resumes)"
+
 # Certificate reload on SIGHUP: a renewed api.lab.test certificate is served
 # to new connections, while a transfer begun before it goes on intact.
 serial() {
@@ -202,7 +223,7 @@ openssl x509 -req -in "$MG_TMP/renew.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key"
 	-out "$MG_TMP/renewed.crt" 2>/dev/null
 cp "$MG_TMP/renewed.crt" "$pki/api-ecdsa.crt"
 kill -HUP "$MG_PID"
-wait_for 10 grep -q "TLS reload on worker 1: new contexts in use" "$MG_LOG"
+wait_reloads 3
 check_eq "after SIGHUP: the renewed certificate served" 5EED2026 "$(serial)"
 check "... old serial was another" test "$old_serial" != 5EED2026
 wait "$slow" || true
