@@ -3,14 +3,17 @@
  * The WAF in the request path (lib/waf, the OWASP CRS on Hyperscan).
  *
  * A request on a listener or route with a WAF policy is evaluated before
- * anything is done with it: phase 1 on the head; then, when it has a body,
- * the body is read and held (zero-copy, as the mbuf chains it came in, up
- * to the policy's body_limit) while phase 2 inspects it, and only a
- * request the WAF passes goes on to its route's action, the held body
- * first. A body longer than the limit is inspected up to it, as
- * ModSecurity's ProcessPartial does. In detect mode nothing is blocked;
- * the matches are logged (and listed in X-Meshgate-Waf-Rules when the
- * policy asks for it).
+ * anything is done with it: phase 1 on the head (a request blocked there
+ * is answered before its body is read); then, when it has a body, the
+ * body is read and held (zero-copy, as the mbuf chains it came in, up to
+ * the policy's body_limit), and once it is all held the request is
+ * evaluated from the start, head and body together: the worker has one
+ * WAF context per policy, and it serves other requests while a body comes
+ * in, so a transaction never spans two events. Only a request the WAF
+ * passes goes on to its route's action, the held body first. A body longer
+ * than the limit is inspected up to it, as ModSecurity's ProcessPartial
+ * does. In detect mode nothing is blocked; the matches are logged (and
+ * listed in X-Meshgate-Waf-Rules when the policy asks for it).
  */
 #include <stdio.h>
 #include <string.h>
@@ -100,13 +103,28 @@ verdict(struct px_session *s, struct mg_waf_ctx *ctx,
 	return -1;
 }
 
+/* Phase 1 of the session's request on ctx (a new transaction). */
+static int
+begin(struct px_session *s, struct mg_waf_ctx *ctx, struct mg_waf_result *res)
+{
+	struct mg_waf_conn conn;
+	char addr[MG_IP_STRLEN];
+	int v;
+
+	mg_ip_format(&s->client_addr, addr, sizeof(addr));
+	memset(&conn, 0, sizeof(conn));
+	conn.remote_addr = addr;
+	conn.remote_port = s->client_port;
+	conn.unique_id = s->request_id[0] ? s->request_id : NULL;
+	v = mg_waf_begin(ctx, (const uint8_t *)s->req->data, s->head_len, &conn, res);
+	return v < 0 ? MG_WAF_PASS : v;	/* lib/http vouched for the head */
+}
+
 int
 px_waf_request(struct px_session *s)
 {
 	struct mg_proxy *px = s->px;
 	struct mg_waf_result *res = &px->waf_res;
-	struct mg_waf_conn conn;
-	char addr[MG_IP_STRLEN];
 	struct mg_waf_ctx *ctx;
 	int32_t pol = policy_of(s);
 	int v;
@@ -115,29 +133,22 @@ px_waf_request(struct px_session *s)
 	if (pol < 0 || (ctx = px->waf_ctx[pol]) == NULL)
 		return 0;
 	s->waf_policy = pol;
-	mg_ip_format(&s->client_addr, addr, sizeof(addr));
-	memset(&conn, 0, sizeof(conn));
-	conn.remote_addr = addr;
-	conn.remote_port = s->client_port;
-	conn.unique_id = s->request_id[0] ? s->request_id : NULL;
-	v = mg_waf_begin(ctx, (const uint8_t *)s->req->data, s->head_len, &conn, res);
-	if (v < 0)
-		v = MG_WAF_PASS;	/* lib/http already vouched for the head */
+	v = begin(s, ctx, res);
 	if (v != MG_WAF_PASS)
-		return verdict(s, ctx, res, v);
+		return verdict(s, ctx, res, v);	/* blocked on the head */
 	if (s->req_done) {
 		/* no body: phase 2 on the head's arguments */
 		v = mg_waf_end(ctx, res);
 		return verdict(s, ctx, res, v);
 	}
-	/* a body: hold it while phase 2 reads it */
+	/* A body: held, then the request is evaluated again, whole (phase
+	 * 1 ran now so that a request blocked on its head is answered
+	 * before its body is read). */
 	s->waf_hold = true;
 	s->waf_started = false;
 	s->waf_seen = 0;
-	if (s->req_framing == MG_HTTP_BODY_CHUNKED) {
-		mg_http_chunked_init(&s->waf_chunk, 0, 0, 0);
+	if (s->req_framing == MG_HTTP_BODY_CHUNKED)
 		mg_http_chunked_init(&s->waf_chunk_end, 0, 0, 0);
-	}
 	return 1;
 }
 
@@ -164,7 +175,7 @@ feed(struct px_session *s, struct mg_waf_ctx *ctx, const char *p, uint32_t len)
 }
 
 static int
-held_from_buffer(struct px_session *s, struct mg_waf_ctx *ctx)
+held_from_buffer(struct px_session *s)
 {
 	struct px_buf *b = s->req;
 	uint32_t have = b->len - s->body_off, n = have, off = 0;
@@ -209,7 +220,6 @@ held_from_buffer(struct px_session *s, struct mg_waf_ctx *ctx)
 			rte_pktmbuf_chain(s->held, m);
 		off += k;
 	}
-	feed(s, ctx, b->data + s->body_off, n);
 	/* what followed the body is the next request's: it moves up */
 	memmove(b->data + s->body_off, b->data + s->body_off + n, have - n);
 	b->len -= n;
@@ -217,6 +227,23 @@ held_from_buffer(struct px_session *s, struct mg_waf_ctx *ctx)
 	s->waf_seen = n;
 	s->waf_body_done = done;
 	return 0;
+}
+
+/* Phases 1 and 2 over the head and the held body; 0 passed, -1 blocked. */
+static int
+inspect_held(struct px_session *s, struct mg_waf_ctx *ctx)
+{
+	struct mg_waf_result *res = &s->px->waf_res;
+	int v = begin(s, ctx, res);
+
+	if (v != MG_WAF_PASS)
+		return verdict(s, ctx, res, v);
+	if (s->req_framing == MG_HTTP_BODY_CHUNKED)
+		mg_http_chunked_init(&s->waf_chunk, 0, 0, 0);
+	for (struct rte_mbuf *seg = s->held; seg != NULL; seg = seg->next)
+		feed(s, ctx, rte_pktmbuf_mtod(seg, const char *), seg->data_len);
+	v = mg_waf_end(ctx, res);
+	return verdict(s, ctx, res, v);
 }
 
 int
@@ -233,7 +260,7 @@ px_waf_body(struct px_session *s)
 	 * the next request): the body then goes upstream in one order. */
 	if (!s->waf_started) {
 		s->waf_started = true;
-		if (held_from_buffer(s, ctx) != 0) {
+		if (held_from_buffer(s) != 0) {
 			px_session_fail(s, MG_PROXY_E_OVERLOADED);
 			return -1;
 		}
@@ -273,8 +300,6 @@ px_waf_body(struct px_session *s)
 		} else {
 			done = s->held_len + n == s->body_left;
 		}
-		for (struct rte_mbuf *seg = m; seg != NULL; seg = seg->next)
-			feed(s, ctx, rte_pktmbuf_mtod(seg, const char *), seg->data_len);
 		if (s->held == NULL)
 			s->held = m;
 		else
@@ -283,10 +308,10 @@ px_waf_body(struct px_session *s)
 		s->waf_seen += n;
 		s->waf_body_done = done;
 	}
-	/* the whole body, or as much as the policy inspects */
-	struct mg_waf_result *res = &px->waf_res;
-	int v = mg_waf_end(ctx, res);
-
+	/* The whole body is held (or as much as the policy inspects): the
+	 * request is evaluated now from its start, head and body at once,
+	 * since the worker's context may have served other requests while
+	 * this body came in. */
 	s->waf_hold = false;
-	return verdict(s, ctx, res, v) < 0 ? -1 : 1;
+	return inspect_held(s, ctx) < 0 ? -1 : 1;
 }

@@ -53,6 +53,8 @@ static struct mg_config *cfg;
 static struct mg_route_table *routes;
 static struct mg_lb *lbs[N_CLUSTERS];
 static struct mg_proxy *px;
+static const struct mg_waf_ruleset *pt_waf;	/* WAF policy 0, when set */
+static struct mg_waf_conf pt_waf_conf;
 static struct mg_access_record records[PT_MAX_RECORDS];
 static unsigned n_records;
 static struct probe_result probes[PT_MAX_PROBES];
@@ -1011,6 +1013,11 @@ pt_start(void)
 	pp.access_log = pt_access_log;
 	pp.probe_done = pt_probe_done;
 	pp.wall_offset_us = 1700000000000000LL;
+	if (pt_waf != NULL) {
+		pp.n_waf = 1;
+		pp.waf[0] = pt_waf;
+		pp.waf_conf[0] = pt_waf_conf;
+	}
 	px = mg_proxy_create(&pp, perr, sizeof(perr));
 	MG_CHECK(px != NULL);
 	if (px == NULL) {
@@ -1071,6 +1078,8 @@ pt_stop(void)
 	free(cfg->routes);
 	free(cfg);
 	cfg = NULL;
+	mg_waf_ruleset_free((struct mg_waf_ruleset *)pt_waf);
+	pt_waf = NULL;
 }
 
 /* ---- the clock ---- */

@@ -406,7 +406,8 @@ test_no_route(void)
 static void
 test_malformed(void)
 {
-	static const struct {
+	
+static const struct {
 		unsigned status;
 		enum mg_proxy_error e;
 	} want[] = {
@@ -1182,6 +1183,69 @@ cfg_breaker_pending(void)
 	cfg->clusters[C_ONE].breakers.max_pending_requests = 2;
 }
 
+/*
+ * The WAF holds the bodies of two requests on one worker at once (A's body
+ * arrives in two parts, B comes and goes between them): each is judged on
+ * its own whole body. The worker's WAF context serves one request at a
+ * time, so a body is inspected only once it is all held.
+ */
+static void
+cfg_waf(void)
+{
+	static const char rules[] =
+		"SecRuleEngine On\n"
+		"SecRequestBodyAccess On\n"
+		"SecRule ARGS:q \"@contains attack\" \"id:1001,phase:2,deny,status:403\"\n";
+	char err[MG_WAF_ERRLEN];
+
+	cfg->n_waf = 1;
+	snprintf(cfg->waf[0].name, MG_NAME_MAX, "t");
+	cfg->waf[0].mode = MG_CFG_WAF_BLOCK;
+	cfg->waf[0].block_status = 403;
+	cfg->waf[0].body_limit = 65536;
+	cfg->listeners[0].waf_idx = 0;
+	memset(&pt_waf_conf, 0, sizeof(pt_waf_conf));
+	pt_waf_conf.mode = MG_WAF_MODE_BLOCK;
+	pt_waf_conf.body_limit = 65536;
+	pt_waf = mg_waf_load_text("proxy-test.conf", rules, &pt_waf_conf,
+				  err, sizeof(err));
+	if (pt_waf == NULL)
+		fprintf(stderr, "mg_waf_load_text: %s\n", err);
+	MG_CHECK(pt_waf != NULL);
+}
+
+static void
+test_waf_concurrent_bodies(void)
+{
+	static const char head[] = "POST /echo HTTP/1.1\r\nHost: one.test\r\n"
+		"Content-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 12\r\n\r\n";
+	struct client *a = cl_open(), *b = cl_open();
+	struct resp r[2];
+	char req[512];
+
+	snprintf(req, sizeof(req), "%sq=att", head);
+	cl_sends(a, req);		/* 5 of A's 12 body bytes */
+	run(20000);
+	snprintf(req, sizeof(req), "%sq=benign+ok1", head);
+	cl_sends(b, req);		/* B, whole: passes */
+	MG_CHECK_EQ(wait_responses(b, 1, r, 2, 1000000), 1);
+	MG_CHECK_EQ(r[0].status, 200);
+	cl_sends(a, "ack+now");		/* the rest: "q=attack now" */
+	MG_CHECK_EQ(wait_responses(a, 1, r, 2, 1000000), 1);
+	MG_CHECK_EQ(r[0].status, 403);
+	MG_CHECK_EQ(pstats().waf_blocked, 1);
+	/* the same split, alone, also blocked; a benign body passes */
+	a = cl_open();
+	snprintf(req, sizeof(req), "%sq=att", head);
+	cl_sends(a, req);
+	run(20000);
+	cl_sends(a, "ack+now");
+	MG_CHECK_EQ(wait_responses(a, 1, r, 2, 1000000), 1);
+	MG_CHECK_EQ(r[0].status, 403);
+	MG_CHECK_EQ(pstats().waf_blocked, 2);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1212,6 +1276,7 @@ static const struct {
 	{ "upgrade", test_upgrade, NULL },
 	{ "upgrade_idle", test_upgrade_idle, NULL },
 	{ "health_probe", test_health_probe, NULL },
+	{ "waf_concurrent_bodies", test_waf_concurrent_bodies, cfg_waf },
 };
 
 int
