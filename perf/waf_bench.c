@@ -4,6 +4,8 @@
  * on one core.
  *
  *   waf_bench [--paranoia N] [--seconds S] [--setup F] [--rules-dir D]
+ *             [--only WORKLOAD] [--cache-dir D] [--requests N] [--no-memo]
+ *             [--modsec]
  *
  * Prints, per workload, requests per CPU-second of this thread (the
  * machine may be shared: wall time would count other processes), the same
@@ -16,6 +18,10 @@
  * runs the same requests through its C API in the same run, with the same
  * rules and settings (request body access, JSON/XML processors for their
  * content types), for the ratio.
+ *
+ * The requests of a workload repeat, so lib/waf's memos (a value's scan,
+ * an operator's result, kept from earlier requests) find every short
+ * value: --no-memo measures each request as if all its values were new.
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -198,6 +204,10 @@ cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* --requests N: exactly N requests per workload instead of a time, so
+ * that `perf stat -e instructions` compares builds on a busy machine. */
+static unsigned long long fixed_requests;
+
 static void
 run(struct mg_waf_ctx *ctx, const struct workload *w, double seconds,
     double tsc_hz)
@@ -221,7 +231,7 @@ run(struct mg_waf_ctx *ctx, const struct workload *w, double seconds,
 			n++;
 		}
 		t1 = cpu_s();
-	} while (t1 - t0 < seconds);
+	} while (fixed_requests ? n < fixed_requests : t1 - t0 < seconds);
 	printf("%-46s %9.0f req/s %9.1f us/req %9.0f cyc/req %7.3f Gbit/s"
 	       "  (%llu/%llu matched)\n", w->name, (double)n / (t1 - t0),
 	       (t1 - t0) / (double)n * 1e6, (t1 - t0) * tsc_hz / (double)n,
@@ -346,7 +356,7 @@ modsec_run(ModSecurity *ms, RulesSet *rules, const struct workload *w,
 		blocked += modsec_eval(ms, rules, w->req[i], w->len[i]) != 200;
 		n++;
 		t1 = cpu_s();
-	} while (t1 - t0 < seconds);
+	} while (fixed_requests ? n < fixed_requests : t1 - t0 < seconds);
 	printf("%-46s %9.0f req/s %9.1f us/req %9.0f cyc/req  (%llu/%llu "
 	       "blocked)  [libmodsecurity3]\n", w->name, (double)n / (t1 - t0),
 	       (t1 - t0) / (double)n * 1e6, (t1 - t0) * tsc_hz / (double)n,
@@ -412,6 +422,8 @@ main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "cache-dir", required_argument, NULL, 'c' },
 		{ "modsec", no_argument, NULL, 'M' },
+		{ "requests", required_argument, NULL, 'n' },
+		{ "no-memo", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mg_waf_conf conf = {
@@ -453,10 +465,17 @@ main(int argc, char **argv)
 		case 'M':
 			modsec = true;
 			break;
+		case 'n':
+			fixed_requests = strtoull(optarg, NULL, 10);
+			break;
+		case 'N':
+			conf.no_scan_memo = true;
+			break;
 		default:
 			fprintf(stderr, "usage: waf_bench [--paranoia N] "
 				"[--seconds S] [--setup F] [--rules-dir D] "
-				"[--only WORKLOAD] [--cache-dir D] [--modsec]\n");
+				"[--only WORKLOAD] [--cache-dir D] "
+				"[--requests N] [--no-memo] [--modsec]\n");
 			return 2;
 		}
 	}

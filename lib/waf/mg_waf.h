@@ -76,6 +76,10 @@ struct mg_waf_conf {
 	bool no_scan_sets;		/* every rule on its own, PCRE2 only:
 					 * the reference the tests compare
 					 * the Hyperscan path with */
+	bool no_scan_memo;		/* no memo of scans and operator
+					 * results: every value is scanned
+					 * and tested, even one an earlier
+					 * request had (mg_waf_ctx_create) */
 };
 
 struct mg_waf_load_stats {
@@ -119,6 +123,12 @@ const char *mg_waf_ruleset_warnings(const struct mg_waf_ruleset *rs);
  * Per-lcore context: Hyperscan scratch cloned from the rule set's
  * prototype, PCRE2 match data and JIT stack, and an arena for one
  * request. Allocated here (main lcore), used by one lcore only.
+ * It also remembers what the scan of a short value found (its pattern
+ * matches, usually none), keyed by the whole value, its name and where
+ * it was read, so that a value seen again (a Host, an Accept header, a
+ * cookie name) is not transformed and scanned again: the same bytes give
+ * the same matches, and the verdict is the one a scan would give. The
+ * same for the result of a costly operator of a rule on a short value.
  */
 struct mg_waf_ctx *mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 				     const struct mg_waf_conf *conf);
@@ -140,7 +150,11 @@ size_t mg_waf_ctx_memory(const struct mg_waf_ctx *ctx);
 	X(MATCHES_DROPPED, "matches not recorded (result full)")	\
 	X(TX_FULL, "setvar dropped for a full collection")		\
 	X(DYN_REGEX, "@rx with a macro compiled (first use, change)")	\
-	X(DYN_REGEX_ERROR, "@rx with a macro that did not compile")
+	X(DYN_REGEX_ERROR, "@rx with a macro that did not compile")	\
+	X(SCAN_MEMO_HIT, "values whose scan an earlier request gave")	\
+	X(SCAN_MEMO_MISS, "values scanned and remembered")		\
+	X(OP_MEMO_HIT, "operator results an earlier value gave")	\
+	X(OP_MEMO_MISS, "operator results the memo did not have")
 
 enum mg_waf_counter {
 #define MG_WAF_CNT_ENUM_(n, d) MG_WAF_C_##n,

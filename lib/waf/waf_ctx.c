@@ -73,6 +73,12 @@ mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 	    !c->head || !c->body || !c->vals || !c->hits || !c->rule_hits ||
 	    !c->tscratch)
 		goto fail;
+	if (!(conf && conf->no_scan_memo)) {
+		c->memo = take(c, WAF_MEMO_SLOTS * sizeof(*c->memo));
+		c->opmemo = take(c, WAF_OPMEMO_SLOTS * sizeof(*c->opmemo));
+		if (c->memo == NULL || c->opmemo == NULL)
+			goto fail;
+	}
 	if (rs->scratch) {
 		if (hs_clone_scratch(rs->scratch, &c->scratch) != HS_SUCCESS)
 			goto fail;
@@ -118,6 +124,8 @@ mg_waf_ctx_free(struct mg_waf_ctx *c)
 	free(c->hits);
 	free(c->rule_hits);
 	free(c->tscratch);
+	free(c->memo);
+	free(c->opmemo);
 	free(c);
 }
 

@@ -254,19 +254,100 @@ op_argument(struct mg_waf_ctx *c, const struct waf_rule *r, uint32_t *len)
 	return waf_expand(c, r->op_arg, len);
 }
 
+/*
+ * The operator memo slot of rule r and value v; NULL when r's operator is
+ * cheaper than the memo or v too long. *hit: it holds the result.
+ */
+static struct waf_opmemo *
+opmemo_slot(struct mg_waf_ctx *c, const struct waf_rule *r,
+	    const struct waf_val *v, bool *hit)
+{
+	uint32_t ri = (uint32_t)(r - c->rs->rules) + 1;
+	struct waf_opmemo *m;
+	uint64_t h;
+
+	*hit = false;
+	if (c->opmemo == NULL || v->len > WAF_OPMEMO_BYTES ||
+	    v->len > c->max_value)
+		return NULL;
+	switch (r->op) {
+	case WOP_RX:
+		if (r->flags & WRF_RX_MACRO)
+			return NULL;	/* its pattern may change */
+		break;
+	case WOP_PM:
+	case WOP_PM_FROM_FILE:
+	case WOP_VALIDATE_BYTE_RANGE:
+	case WOP_VALIDATE_URL_ENCODING:
+	case WOP_VALIDATE_UTF8_ENCODING:
+	case WOP_DETECT_SQLI:
+	case WOP_DETECT_XSS:
+		break;
+	default:
+		return NULL;
+	}
+	h = waf_hash64(((uint64_t)ri << 20) ^ v->len, v->v, v->len);
+	m = &c->opmemo[h & (WAF_OPMEMO_SLOTS - 1)];
+	*hit = m->hash == h && m->rule == ri && m->len == v->len &&
+	       memcmp(m->bytes, v->v, v->len) == 0;
+	c->counters[*hit ? MG_WAF_C_OP_MEMO_HIT : MG_WAF_C_OP_MEMO_MISS]++;
+	if (!*hit) {
+		m->rule = 0;	/* filled once the operator has run */
+		m->hash = h;
+	}
+	return m;
+}
+
+/* What may make an operator's result differ for the same bytes */
+static uint64_t
+opmemo_errors(const struct mg_waf_ctx *c)
+{
+	return c->counters[MG_WAF_C_PCRE_ERROR] +
+	       c->counters[MG_WAF_C_ARENA_FULL];
+}
+
+/* Keep a result that had no side effect (no capture, no error). */
+static void
+opmemo_fill(struct mg_waf_ctx *c, struct waf_opmemo *m,
+	    const struct waf_rule *r, const struct waf_val *v, bool result,
+	    uint64_t errors)
+{
+	if ((result && (r->flags & WRF_CAPTURE)) ||
+	    opmemo_errors(c) != errors)
+		return;
+	m->len = (uint16_t)v->len;
+	m->result = result;
+	memcpy(m->bytes, v->v, v->len);
+	m->rule = (uint32_t)(r - c->rs->rules) + 1;
+}
+
 static bool
 test_value(struct mg_waf_ctx *c, const struct waf_rule *r,
 	   const struct waf_val *v, const uint8_t *arg, uint32_t alen)
 {
 	const struct mg_waf_ruleset *rs = c->rs;
-	bool neg = (r->flags & WRF_NEGATED) != 0, any = false;
+	bool neg = (r->flags & WRF_NEGATED) != 0, any = false, hit, result;
+	uint64_t errors = opmemo_errors(c);
+	struct waf_opmemo *m;
 	const uint8_t *t;
 	uint32_t tl;
 
+	/* the operator's result; with multiMatch, whether any form of the
+	 * value matched, kept only when none did */
+	m = opmemo_slot(c, r, v, &hit);
 	if (!(r->flags & WRF_MULTIMATCH)) {
+		if (hit && m->result == neg)
+			return false;	/* no transformation needed */
 		t = waf_transform(c, rs->tfns + r->tfn_off, r->n_tfns, v->v,
 				  v->len, &tl);
-		if (waf_op_match(c, r, t, tl, arg, alen) != neg) {
+		if (hit) {
+			result = m->result;
+		} else {
+			result = waf_op_match(c, r, t, tl, arg, alen);
+			if (m != NULL)
+				opmemo_fill(c, m, r, v, result, errors);
+		}
+		if (result != neg) {
 			value_matched(c, r, v, t, tl);
 			return true;
 		}
@@ -274,6 +355,8 @@ test_value(struct mg_waf_ctx *c, const struct waf_rule *r,
 	}
 	/* multiMatch: the operator sees the value before and after every
 	 * transformation that changed it */
+	if (hit && !m->result)
+		return false;
 	t = v->v;
 	tl = v->len > c->max_value ? c->max_value : v->len;
 	for (uint8_t i = 0; i <= r->n_tfns; i++) {
@@ -300,6 +383,8 @@ test_value(struct mg_waf_ctx *c, const struct waf_rule *r,
 			any = true;
 		}
 	}
+	if (m != NULL && !hit && !any)
+		opmemo_fill(c, m, r, v, false, errors);
 	return any;
 }
 

@@ -77,6 +77,48 @@ struct waf_byteset {
 };
 #define WAF_BYTESETS 512
 
+/*
+ * The scan memo: what the scan of a value found, for the next request
+ * with the same value at the same place (phase, tier, variable, name).
+ * Direct mapped: a collision replaces the older entry.
+ */
+#define WAF_MEMO_SLOTS 4096		/* power of two */
+#define WAF_MEMO_BYTES 184		/* name + value, longer: no memo */
+#define WAF_MEMO_HITS 4			/* pattern matches kept */
+
+struct waf_memo_hit {
+	uint16_t target;	/* index in the phase's scan set */
+	uint32_t pat;		/* pattern id in the target's database */
+	uint64_t chains;	/* the chains of the output that matched */
+};
+
+struct waf_memo {
+	uint64_t hash;
+	uint16_t key_len, len;
+	uint8_t phase;		/* 0: empty slot */
+	uint8_t tier, var, n_hits;
+	uint8_t bytes[WAF_MEMO_BYTES];	/* name then value */
+	struct waf_memo_hit hits[WAF_MEMO_HITS];
+};
+
+/*
+ * The operator memo: the result of a costly operator (@detectSQLi,
+ * @validateByteRange, an @rx alone...) on a short value, for the next
+ * time the same rule meets the same bytes. A result with a capture is not
+ * kept: the capture is a side effect.
+ */
+#define WAF_OPMEMO_SLOTS 4096		/* power of two */
+#define WAF_OPMEMO_BYTES 240
+
+struct waf_opmemo {
+	uint64_t hash;
+	uint32_t rule;		/* rule index + 1, 0: empty slot */
+	uint16_t len;
+	uint8_t result;
+	uint8_t pad;
+	uint8_t bytes[WAF_OPMEMO_BYTES];
+};
+
 /* A runtime exclusion from ctl:ruleRemove* */
 struct waf_removal {
 	uint8_t kind;		/* WA_CTL_REMOVE_* */
@@ -151,6 +193,11 @@ struct mg_waf_ctx {
 	unsigned n_vtargets;		/* the targets of the value scanned */
 	uint8_t *tscratch;		/* trie outputs of one value */
 	size_t tscratch_size;
+	struct waf_memo *memo;		/* NULL: no memo */
+	struct waf_opmemo *opmemo;	/* NULL: no memo */
+	struct waf_memo_hit memo_rec[WAF_MEMO_HITS];	/* being recorded */
+	uint8_t memo_n;			/* matches recorded, > max: too many */
+	bool memo_recording;
 
 	struct waf_dynrx dyn[WAF_DYN_RX];
 	struct waf_byteset bytesets[WAF_BYTESETS];

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mg_waf.h"
 #include "waf_reqdata.h"
@@ -324,6 +325,17 @@ struct waf_regex {
 	uint16_t capture_count;
 	uint8_t hs_mode;	/* enum waf_hs_mode */
 	uint8_t grouped;	/* its rule is in a group */
+	/* a selector that is a word ("^header_name_", "__utm"): matched
+	 * without PCRE2, the same way (caseless, ^ after any newline) */
+	uint8_t lit_kind;	/* enum waf_lit_kind */
+	uint16_t lit_len;
+	uint32_t lit;		/* string, lowercase */
+};
+
+enum waf_lit_kind {
+	WLK_NONE = 0,		/* PCRE2 decides */
+	WLK_CONTAINS,		/* the word anywhere in the key */
+	WLK_LINE_START,		/* ^word: at the start or after a newline */
 };
 
 /* How a pattern of a group is matched */
@@ -511,15 +523,31 @@ waf_lower(uint8_t c)
 }
 bool waf_ieq(const void *a, size_t alen, const void *b, size_t blen);
 
+/* A hash 8 bytes a step: keys and values cost a few cycles, not several
+ * a byte (setvar hashes its key, the memos whole values). */
+static inline uint64_t
+waf_hash64(uint64_t h, const uint8_t *p, uint32_t n)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t x;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&x, p, 8);
+		h = (h ^ x) * k;
+		h ^= h >> 29;
+	}
+	x = (uint64_t)n << 56;
+	for (uint32_t i = 0; i < n; i++)
+		x |= (uint64_t)p[i] << (8 * i);
+	h = (h ^ x) * k;
+	return h ^ (h >> 32);
+}
+
 /* The hash of a collection key (lowercase) in TX, IP, ... */
 static inline uint32_t
 waf_key_hash(uint8_t coll, const uint8_t *key, uint32_t len)
 {
-	uint64_t h = 1469598103934665603ull ^ coll;
-
-	for (uint32_t i = 0; i < len; i++)
-		h = (h ^ key[i]) * 1099511628211ull;
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)waf_hash64(coll, key, len);
 }
 
 /* Rule r has tag tag (exact, as ModSecurity v3 compares) */

@@ -22,18 +22,31 @@ static const uint8_t empty_bytes[1];
 static void
 byte_set(const uint8_t *p, uint32_t len, uint64_t b[4])
 {
+	uint64_t b0 = 0, b1 = 0, b2 = 0, b3 = 0;
 	uint8_t seen[256];
 
-	b[0] = b[1] = b[2] = b[3] = 0;
 	if (len < 256) {
-		for (uint32_t i = 0; i < len; i++)
-			b[p[i] >> 6] |= 1ull << (p[i] & 63);
+		/* in registers: b may alias p, stores to it would chain */
+		for (uint32_t i = 0; i < len; i++) {
+			uint64_t bit = 1ull << (p[i] & 63);
+			unsigned q = p[i] >> 6;
+
+			b0 |= q == 0 ? bit : 0;
+			b1 |= q == 1 ? bit : 0;
+			b2 |= q == 2 ? bit : 0;
+			b3 |= q == 3 ? bit : 0;
+		}
+		b[0] = b0;
+		b[1] = b1;
+		b[2] = b2;
+		b[3] = b3;
 		return;
 	}
 	/* long input: independent stores, no read-modify-write chain */
 	memset(seen, 0, sizeof(seen));
 	for (uint32_t i = 0; i < len; i++)
 		seen[p[i]] = 1;
+	b[0] = b[1] = b[2] = b[3] = 0;
 	for (unsigned i = 0; i < 256; i++)
 		b[i >> 6] |= (uint64_t)seen[i] << (i & 63);
 }
@@ -117,28 +130,25 @@ waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns, uint8_t n,
 	return cur;
 }
 
-static int
-on_match(unsigned id, unsigned long long from, unsigned long long to,
-	 unsigned flags, void *arg)
+/* Pattern id of target t matched the value being scanned, in the output
+ * of chains. */
+static void
+hit_add(struct mg_waf_ctx *c, const struct waf_target *t, uint32_t id,
+	uint64_t chains)
 {
-	struct mg_waf_ctx *c = arg;
-	const struct waf_target *t = c->scan_target;
 	uint32_t ri = t->pat_rule[id];
 	const struct waf_rule *r = &c->rs->rules[ri];
 	struct waf_rule_hits *rh = &c->rule_hits[ri];
 	struct waf_hit *h;
 
-	(void)from;
-	(void)to;
-	(void)flags;
 	/* the pattern's rule reads this output only through its chains */
-	if (r->group == WAF_NONE || !(c->scan_chains & r->chains))
-		return 0;
+	if (r->group == WAF_NONE || !(chains & r->chains))
+		return;
 	if (rh->gen == c->gen && c->hits[rh->last].ordinal == c->scan_ordinal)
-		return 0;	/* another phrase or output of the same value */
+		return;	/* another phrase or output of the same value */
 	if (c->n_hits == c->hits_cap) {
 		c->counters[MG_WAF_C_MATCHES_DROPPED]++;
-		return 0;
+		return;
 	}
 	h = &c->hits[c->n_hits];
 	h->ordinal = c->scan_ordinal;
@@ -151,6 +161,30 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 		c->hits[rh->last].next = c->n_hits;
 	}
 	rh->last = c->n_hits++;
+}
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to,
+	 unsigned flags, void *arg)
+{
+	struct mg_waf_ctx *c = arg;
+	const struct waf_target *t = c->scan_target;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (c->memo_recording) {
+		if (c->memo_n < WAF_MEMO_HITS) {
+			struct waf_memo_hit *m = &c->memo_rec[c->memo_n];
+
+			m->target = (uint16_t)(t - c->rs->scan[c->phase].targets);
+			m->pat = id;
+			m->chains = c->scan_chains;
+		}
+		if (c->memo_n <= WAF_MEMO_HITS)
+			c->memo_n++;
+	}
+	hit_add(c, t, id, c->scan_chains);
 	return 0;
 }
 
@@ -244,13 +278,55 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 			scan(c, ordinal, outs[i].p, outs[i].len, outs[i].chains);
 }
 
-/* A long value: chain by chain; the unchanged ones share one scan. */
+/* The steps a long value went through: the transformations that changed
+ * it, and its byte set before each of them and after the last. */
+#define WAF_EFF_MAX 16
+struct waf_eff {
+	uint8_t n;
+	bool last_ok;		/* bits[n] computed */
+	uint8_t tfn[WAF_EFF_MAX];
+	uint64_t bits[WAF_EFF_MAX + 1][4];
+};
+
+/*
+ * Chain k turns the value into the same bytes as the steps of e: the same
+ * transformations change it, in the same order, from the same bytes.
+ * Decided from the byte sets alone, without transforming anything.
+ */
+static bool
+same_output(struct mg_waf_ctx *c, const struct waf_scanset *ss, unsigned k,
+	    struct waf_eff *e, const uint8_t *out, uint32_t out_len)
+{
+	const struct mg_waf_ruleset *rs = c->rs;
+	const uint8_t *tf = rs->tfns + ss->chain_tfn_off[k];
+	unsigned p = 0;
+
+	for (uint8_t i = 0; i < ss->chain_n_tfns[k]; i++) {
+		if (p == e->n && !e->last_ok) {
+			byte_set(out, out_len, e->bits[p]);
+			e->last_ok = true;
+		}
+		if (!may_change(rs->trigger[tf[i]], e->bits[p]))
+			continue;
+		if (p == e->n || tf[i] != e->tfn[p])
+			return false;
+		p++;
+	}
+	return p == e->n;
+}
+
+/*
+ * A long value: chain by chain. The unchanged ones share one scan, and so
+ * do chains that change it by the same steps (lowercase, and
+ * urlDecodeUni,htmlEntityDecode,lowercase of a text without % or &).
+ */
 static void
 scan_chains(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 	    uint32_t ordinal, const uint8_t *raw, uint32_t len, uint64_t mask)
 {
 	const struct mg_waf_ruleset *rs = c->rs;
-	uint64_t raw_bits[4], bits[4], unchanged = 0;
+	uint64_t raw_bits[4], unchanged = 0, done = 0;
+	struct waf_eff e;
 
 	byte_set(raw, len, raw_bits);
 	for (unsigned k = 0; k < ss->n_chains; k++) {
@@ -258,24 +334,42 @@ scan_chains(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 		const uint8_t *cur = raw;
 		uint32_t l = len;
 		unsigned b = 0;
-		bool changed = false;
+		bool shareable = true;
+		uint64_t share = 1ull << k;
 
-		if (!((mask >> k) & 1))
+		if (!((mask >> k) & 1) || ((done >> k) & 1))
 			continue;
-		memcpy(bits, raw_bits, sizeof(bits));
+		e.n = 0;
+		e.last_ok = false;
+		memcpy(e.bits[0], raw_bits, sizeof(raw_bits));
 		for (uint8_t i = 0; i < ss->chain_n_tfns[k]; i++) {
-			if (!may_change(rs->trigger[tf[i]], bits))
+			if (!may_change(rs->trigger[tf[i]], e.bits[e.n]))
 				continue;
 			l = step(c, tf[i], cur, l, c->tbuf[b], c->tbuf_size);
 			cur = c->tbuf[b];
 			b ^= 1;
-			changed = true;
-			byte_set(cur, l, bits);
+			if (e.n == WAF_EFF_MAX) {
+				/* too many steps to compare: on its own */
+				shareable = false;
+				byte_set(cur, l, e.bits[e.n]);
+				continue;
+			}
+			e.tfn[e.n++] = tf[i];
+			/* the bytes after the last step only when asked */
+			e.last_ok = i + 1 < ss->chain_n_tfns[k];
+			if (e.last_ok)
+				byte_set(cur, l, e.bits[e.n]);
 		}
-		if (changed)
-			scan(c, ordinal, cur, l, 1ull << k);
-		else
-			unchanged |= 1ull << k;
+		if (e.n == 0) {
+			unchanged |= share;
+			continue;
+		}
+		for (unsigned j = k + 1; shareable && j < ss->n_chains; j++)
+			if (((mask & ~done) >> j) & 1 &&
+			    same_output(c, ss, j, &e, cur, l))
+				share |= 1ull << j;
+		done |= share;
+		scan(c, ordinal, cur, l, share);
 	}
 	if (unchanged)
 		scan(c, ordinal, raw, len, unchanged);
@@ -325,6 +419,111 @@ resolve_union(struct mg_waf_ctx *c, const struct waf_scanset *ss)
 	return n;
 }
 
+/* The targets value o belongs to, its transformations and their scans. */
+static void
+scan_value(struct mg_waf_ctx *c, const struct waf_scanset *ss, uint8_t tier,
+	   const struct waf_val *v, uint32_t o)
+{
+	const uint16_t *tix = ss->tix + ss->by_var[tier][v->var];
+	unsigned nt = ss->n_by_var[tier][v->var];
+	uint64_t mask = 0;
+	uint32_t len = v->len;
+
+	c->n_vtargets = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		const struct waf_target *t = &ss->targets[tix[i]];
+
+		if (t->db == NULL || c->n_vtargets == WAF_VTARGETS_MAX ||
+		    !waf_key_match(c, &t->var, v->key, v->key_len))
+			continue;
+		c->vtargets[c->n_vtargets++] = t;
+		mask |= t->chains;
+	}
+	if (mask == 0)
+		return;
+	if (len > c->max_value) {
+		len = c->max_value;
+		c->counters[MG_WAF_C_VALUE_TRUNCATED]++;
+	}
+	/* the trie keeps every output: when they fit (nearly always: only
+	 * long bodies go chain by chain) */
+	if ((uint64_t)ss->n_nodes * MG_WAF_TRANSFORM_OUT_MAX(len) <=
+	    c->tscratch_size)
+		scan_trie(c, ss, o, v->v, len, mask);
+	else
+		scan_chains(c, ss, o, v->v, len, mask);
+}
+
+/* What may make a scan's matches differ for the same value */
+static uint64_t
+scan_errors(const struct mg_waf_ctx *c)
+{
+	return c->counters[MG_WAF_C_HS_ERROR] +
+	       c->counters[MG_WAF_C_PCRE_ERROR] +
+	       c->counters[MG_WAF_C_VALUE_TRUNCATED];
+}
+
+/*
+ * The memo slot of value v in this phase and tier: *hit when it holds
+ * what v's scan found. NULL when v is too long to be remembered.
+ */
+static struct waf_memo *
+memo_slot(struct mg_waf_ctx *c, uint8_t tier, const struct waf_val *v,
+	  bool *hit)
+{
+	struct waf_memo *m;
+	uint64_t h;
+
+	*hit = false;
+	if (c->memo == NULL || v->len > c->max_value ||
+	    (uint64_t)v->key_len + v->len > WAF_MEMO_BYTES)
+		return NULL;
+	h = ((uint64_t)c->phase << 56) ^ ((uint64_t)tier << 48) ^
+	    ((uint64_t)v->var << 40) ^ ((uint64_t)v->key_len << 20) ^ v->len;
+	h = waf_hash64(waf_hash64(h, v->key, v->key_len), v->v, v->len);
+	m = &c->memo[h & (WAF_MEMO_SLOTS - 1)];
+	*hit = m->hash == h && m->phase == c->phase && m->tier == tier &&
+	       m->var == v->var && m->key_len == v->key_len &&
+	       m->len == v->len &&
+	       memcmp(m->bytes, v->key, v->key_len) == 0 &&
+	       memcmp(m->bytes + v->key_len, v->v, v->len) == 0;
+	if (!*hit)
+		m->hash = h;	/* filled once the scan is done */
+	return m;
+}
+
+/* The matches of an earlier scan of the same value, in the same order. */
+static void
+memo_replay(struct mg_waf_ctx *c, const struct waf_scanset *ss,
+	    const struct waf_memo *m)
+{
+	c->counters[MG_WAF_C_SCAN_MEMO_HIT]++;
+	for (unsigned i = 0; i < m->n_hits; i++)
+		hit_add(c, &ss->targets[m->hits[i].target], m->hits[i].pat,
+			m->hits[i].chains);
+}
+
+/* Keep what the scan of v found, unless something was cut or failed. */
+static void
+memo_fill(struct mg_waf_ctx *c, struct waf_memo *m, uint8_t tier,
+	  const struct waf_val *v, uint64_t errors)
+{
+	c->memo_recording = false;
+	m->phase = 0;
+	if (c->memo_n > WAF_MEMO_HITS || scan_errors(c) != errors)
+		return;
+	c->counters[MG_WAF_C_SCAN_MEMO_MISS]++;
+	m->tier = tier;
+	m->var = v->var;
+	m->key_len = (uint16_t)v->key_len;
+	m->len = (uint16_t)v->len;
+	memcpy(m->bytes, v->key, v->key_len);
+	memcpy(m->bytes + v->key_len, v->v, v->len);
+	m->n_hits = c->memo_n;
+	memcpy(m->hits, c->memo_rec, c->memo_n * sizeof(m->hits[0]));
+	m->phase = c->phase;
+}
+
 void
 waf_scan_phase(struct mg_waf_ctx *c, uint8_t tier)
 {
@@ -349,34 +548,23 @@ waf_scan_phase(struct mg_waf_ctx *c, uint8_t tier)
 	}
 	for (uint32_t o = 0; o < c->n_pvals; o++) {
 		const struct waf_val *v = &c->pvals[o];
-		const uint16_t *tix = ss->tix + ss->by_var[tier][v->var];
-		unsigned nt = ss->n_by_var[tier][v->var];
-		uint64_t mask = 0;
-		uint32_t len = v->len;
+		struct waf_memo *m;
+		uint64_t errors;
+		bool hit;
 
-		/* the targets this value belongs to, and their chains */
-		c->n_vtargets = 0;
-		for (unsigned i = 0; i < nt; i++) {
-			const struct waf_target *t = &ss->targets[tix[i]];
-
-			if (t->db == NULL || c->n_vtargets == WAF_VTARGETS_MAX ||
-			    !waf_key_match(c, &t->var, v->key, v->key_len))
-				continue;
-			c->vtargets[c->n_vtargets++] = t;
-			mask |= t->chains;
-		}
-		if (mask == 0)
+		if (ss->n_by_var[tier][v->var] == 0)
+			continue;	/* no target of this tier reads it */
+		c->scan_ordinal = o;
+		m = memo_slot(c, tier, v, &hit);
+		if (hit) {
+			memo_replay(c, ss, m);
 			continue;
-		if (len > c->max_value) {
-			len = c->max_value;
-			c->counters[MG_WAF_C_VALUE_TRUNCATED]++;
 		}
-		/* the trie keeps every output: when they fit (nearly always:
-		 * only long bodies go chain by chain) */
-		if ((uint64_t)ss->n_nodes * MG_WAF_TRANSFORM_OUT_MAX(len) <=
-		    c->tscratch_size)
-			scan_trie(c, ss, o, v->v, len, mask);
-		else
-			scan_chains(c, ss, o, v->v, len, mask);
+		c->memo_recording = m != NULL;
+		c->memo_n = 0;
+		errors = scan_errors(c);
+		scan_value(c, ss, tier, v, o);
+		if (m != NULL)
+			memo_fill(c, m, tier, v, errors);
 	}
 }

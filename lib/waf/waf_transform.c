@@ -16,6 +16,7 @@
  * Every function reads in[] strictly ahead of where it writes out[], so
  * that the shrinking ones work in place.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -1066,6 +1067,33 @@ t_digest(const EVP_MD *md, const uint8_t *in, size_t len, uint8_t *out)
 	return n;
 }
 
+/*
+ * The digest fetched once: EVP_sha1() and EVP_md5() make every EVP_Digest
+ * look the algorithm up in the providers again, which costs more than
+ * hashing a header. Kept for the process; the legacy handle when the
+ * fetch fails.
+ */
+static const EVP_MD *
+digest_md(unsigned i, const EVP_MD *legacy)
+{
+	static const char *const names[] = { "SHA1", "MD5" };
+	static EVP_MD *_Atomic fetched[2];
+	EVP_MD *md = atomic_load_explicit(&fetched[i], memory_order_acquire);
+	EVP_MD *none = NULL;
+
+	if (md != NULL)
+		return md;
+	md = EVP_MD_fetch(NULL, names[i], NULL);
+	if (md == NULL)
+		return legacy;
+	/* another thread may have been first: keep its handle */
+	if (!atomic_compare_exchange_strong(&fetched[i], &none, md)) {
+		EVP_MD_free(md);
+		md = none;
+	}
+	return md;
+}
+
 int
 mg_waf_transform_lookup(const char *name)
 {
@@ -1162,7 +1190,7 @@ mg_waf_transform_apply(int id, const uint8_t *in, size_t len, uint8_t *out,
 	case MG_WAF_T_LOWERCASE:
 		return t_case(in, len, out, false);
 	case MG_WAF_T_MD5:
-		return t_digest(EVP_md5(), in, len, out);
+		return t_digest(digest_md(1, EVP_md5()), in, len, out);
 	case MG_WAF_T_NORMALIZE_PATH:
 		return t_normalize_path(in, len, out, false);
 	case MG_WAF_T_NORMALIZE_PATH_WIN:
@@ -1186,7 +1214,7 @@ mg_waf_transform_apply(int id, const uint8_t *in, size_t len, uint8_t *out,
 	case MG_WAF_T_REPLACE_NULLS:
 		return t_replace_nulls(in, len, out);
 	case MG_WAF_T_SHA1:
-		return t_digest(EVP_sha1(), in, len, out);
+		return t_digest(digest_md(0, EVP_sha1()), in, len, out);
 	case MG_WAF_T_SQL_HEX_DECODE:
 		return t_sql_hex_decode(in, len, out);
 	case MG_WAF_T_TRIM:

@@ -12,6 +12,22 @@
 
 static const uint8_t empty[1];
 
+/* A selector regex that is a word (see selector_literal) */
+static bool
+word_match(const struct waf_regex *re, const uint8_t *w, const uint8_t *key,
+	   uint32_t len)
+{
+	for (uint32_t i = 0; i + re->lit_len <= len; i++) {
+		if (re->lit_kind == WLK_LINE_START && i > 0 &&
+		    key[i - 1] != '\n')
+			continue;
+		if (waf_lower(key[i]) == w[0] &&
+		    waf_ieq(key + i, re->lit_len, w, re->lit_len))
+			return true;
+	}
+	return false;
+}
+
 bool
 waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
 	      const uint8_t *key, uint32_t len)
@@ -21,10 +37,14 @@ waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
 	if (v->flags & WVF_KEY)
 		return waf_ieq(key, len, waf_str(rs, v->key), v->key_len);
 	if (v->flags & WVF_REGEX) {
-		int rc = pcre2_match(rs->regexes[v->regex].code,
-				     key ? key : empty, len, 0, 0, c->md,
-				     c->mctx);
+		const struct waf_regex *re = &rs->regexes[v->regex];
+		int rc;
 
+		if (re->lit_kind != WLK_NONE)
+			return word_match(re, (const uint8_t *)waf_str(rs,
+					  re->lit), key ? key : empty, len);
+		rc = pcre2_match(re->code, key ? key : empty, len, 0, 0,
+				 c->md, c->mctx);
 		if (rc < -1)
 			c->counters[MG_WAF_C_PCRE_ERROR]++;
 		return rc >= 0;

@@ -3,8 +3,9 @@
  * The Hyperscan scan sets: which rules are grouped and in which tier, the
  * CRS patterns Hyperscan cannot take exactly (listed with the reason),
  * the transformation trigger bytes the scan relies on, the database
- * cache, and CRS verdicts with scan sets against PCRE2 alone on benign
- * and hostile requests.
+ * cache, CRS verdicts with scan sets against PCRE2 alone on benign
+ * and hostile requests, and the memos and word selectors that save work
+ * without changing a verdict.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,101 @@ random_request(char *buf, size_t cap, unsigned seed)
 		 "Mozilla/5.0\r\nAccept: */*\r\n\r\n");
 }
 
+/* A text body too long for the trie (chain by chain, outputs shared by
+ * their steps) with one of a few snippets in it. */
+static size_t
+long_request(char *buf, size_t cap, unsigned kind)
+{
+	static const char *const snippets[] = {
+		"the quick brown fox jumps over the lazy dog",
+		"The Quick <SCRIPT>alert(1)</SCRIPT> Fox",
+		"%3Cscript%3Ealert(1)%3C/script%3E and More",
+		"&lt;script&gt;alert(1)&lt;/script&gt; UNION SELECT pw",
+		"1' OR '1'='1 -- cat /etc/passwd; Select * FROM users",
+	};
+	const char *sn = snippets[kind % 5];
+	size_t body = 160u << 10, n;
+
+	n = (size_t)snprintf(buf, cap, "POST /n HTTP/1.1\r\nHost: a\r\n"
+			     "Content-Type: text/plain\r\nContent-Length: "
+			     "%zu\r\n\r\n", body);
+	for (size_t i = 0; i < body && n < cap; i++, n++)
+		buf[n] = sn[i % strlen(sn)];
+	return n;
+}
+
+/* Every match of a result, its message and data, as one line. */
+static void
+result_line(const struct mg_waf_result *r, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "%d %d %u:", r->verdict,
+				    r->anomaly_score, r->rule_id);
+
+	for (unsigned i = 0; i < r->n_matches && n < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, " %u[%s|%s]",
+				      r->matches[i].rule_id,
+				      r->matches[i].msg, r->matches[i].data);
+}
+
+/*
+ * The memos (a value's scan, an operator's result) give what the work
+ * they save would: each request twice, with and without them, the same
+ * matches with the same data; and they are used.
+ */
+static void
+check_memo(struct mg_waf_ruleset *rs, const struct mg_waf_conf *conf)
+{
+	struct mg_waf_conf off_conf = *conf;
+	struct mg_waf_ctx *on, *off;
+	unsigned differ = 0;
+
+	off_conf.no_scan_memo = true;
+	on = mg_waf_ctx_create(rs, conf);
+	off = mg_waf_ctx_create(rs, &off_conf);
+	MG_CHECK(on && off);
+	for (unsigned i = 0; on && off && i < 2 * (10 + 100); i++) {
+		static char a_line[8192], b_line[8192];
+		struct mg_waf_result a, b;
+		char req[2048];
+		const char *q = req;
+		unsigned k = i / 2;	/* each request twice in a row */
+
+		if (k < 10)
+			q = requests[k];
+		else
+			random_request(req, sizeof(req), k % 40);
+		mg_waf_eval(on, (const uint8_t *)q, strlen(q), NULL, &a);
+		result_line(&a, a_line, sizeof(a_line));
+		mg_waf_eval(off, (const uint8_t *)q, strlen(q), NULL, &b);
+		result_line(&b, b_line, sizeof(b_line));
+		if (strcmp(a_line, b_line) != 0) {
+			differ++;
+			fprintf(stderr, "request %u: memo %s\n  no memo %s\n",
+				k, a_line, b_line);
+		}
+	}
+	MG_CHECK_EQ(differ, 0);
+	if (on && off) {
+		printf("memo: scan %llu hits %llu misses, operators %llu hits "
+		       "%llu misses\n",
+		       (unsigned long long)mg_waf_counter(on,
+						MG_WAF_C_SCAN_MEMO_HIT),
+		       (unsigned long long)mg_waf_counter(on,
+						MG_WAF_C_SCAN_MEMO_MISS),
+		       (unsigned long long)mg_waf_counter(on,
+						MG_WAF_C_OP_MEMO_HIT),
+		       (unsigned long long)mg_waf_counter(on,
+						MG_WAF_C_OP_MEMO_MISS));
+		MG_CHECK(mg_waf_counter(on, MG_WAF_C_SCAN_MEMO_HIT) > 0);
+		MG_CHECK(mg_waf_counter(on, MG_WAF_C_OP_MEMO_HIT) > 0);
+		MG_CHECK_EQ(mg_waf_counter(off, MG_WAF_C_SCAN_MEMO_HIT), 0);
+		MG_CHECK_EQ(mg_waf_counter(off, MG_WAF_C_OP_MEMO_HIT), 0);
+		MG_CHECK(mg_waf_ctx_memory(on) > mg_waf_ctx_memory(off));
+	}
+	mg_waf_ctx_free(on);
+	mg_waf_ctx_free(off);
+}
+
 /*
  * The same verdicts with the scan sets as with every rule evaluated on
  * its own: grouping, tiers, trigger skipping and output sharing must not
@@ -204,17 +300,23 @@ test_crs_differential(void)
 	ctx = mg_waf_ctx_create(rs, &conf);
 	ref_ctx = mg_waf_ctx_create(ref, &ref_conf);
 	MG_CHECK(ctx && ref_ctx);
-	for (unsigned i = 0; ctx && ref_ctx && i < 10 + 400; i++) {
+	for (unsigned i = 0; ctx && ref_ctx && i < 10 + 400 + 5; i++) {
+		static char req[(160u << 10) + 256];
 		struct mg_waf_result a, b;
-		char req[2048], ia[1024], ib[1024];
-		const char *q = req;
+		char ia[1024], ib[1024];
+		size_t len;
 
-		if (i < 10)
-			q = requests[i];
-		else
+		if (i < 10) {
+			len = strlen(requests[i]);
+			memcpy(req, requests[i], len);
+		} else if (i < 410) {
 			random_request(req, sizeof(req), i);
-		mg_waf_eval(ctx, (const uint8_t *)q, strlen(q), NULL, &a);
-		mg_waf_eval(ref_ctx, (const uint8_t *)q, strlen(q), NULL, &b);
+			len = strlen(req);
+		} else {
+			len = long_request(req, sizeof(req), i - 410);
+		}
+		mg_waf_eval(ctx, (const uint8_t *)req, len, NULL, &a);
+		mg_waf_eval(ref_ctx, (const uint8_t *)req, len, NULL, &b);
 		mg_waf_rule_ids(&a, ia, sizeof(ia));
 		mg_waf_rule_ids(&b, ib, sizeof(ib));
 		n++;
@@ -232,6 +334,7 @@ test_crs_differential(void)
 	MG_CHECK(matched >= n / 2);
 	mg_waf_ctx_free(ctx);
 	mg_waf_ctx_free(ref_ctx);
+	check_memo(rs, &conf);
 
 	/* the list the issue asks for: what Hyperscan cannot take, why */
 	for (uint32_t i = 0; i < rs->n_regexes; i++) {
@@ -307,9 +410,144 @@ test_cache(void)
 	MG_CHECK(system(path) == 0);
 }
 
+/*
+ * Selector regexes that are words are matched without PCRE2, as PCRE2
+ * would: caseless, ^ at the start or after a newline, "c*" optional. Each
+ * word rule has a twin PCRE2 must match (a group is not a word); both
+ * count the same arguments.
+ */
+static void
+test_word_selectors(void)
+{
+	static const char rules[] =
+		"SecRule &ARGS:/^foo_/ \"@eq 3\" \"id:11,phase:2,pass,log\"\n"
+		"SecRule &ARGS:/^(?:foo_)/ \"@eq 3\" \"id:12,phase:2,pass,log\"\n"
+		"SecRule &ARGS_NAMES:/bar_*/ \"@eq 3\" \"id:13,phase:2,pass,"
+		"log\"\n"
+		"SecRule &ARGS_NAMES:/(?:bar)_*/ \"@eq 3\" \"id:14,phase:2,"
+		"pass,log\"\n"
+		"SecRule &ARGS:/a-b/ \"@eq 1\" \"id:15,phase:2,pass,log\"\n";
+	static const char req[] =
+		"GET /?foo_1=a&FOO_2=b&xfoo_3=c&x%0afoo_4=d&bar=e&xBARx=f&"
+		"ba_r=g&foo=h&barbar_=i&A-B=j HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const uint8_t want_kind[] = { WLK_LINE_START, WLK_NONE,
+					     WLK_CONTAINS, WLK_NONE,
+					     WLK_CONTAINS };
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs;
+	struct mg_waf_ctx *ctx;
+	struct mg_waf_result res;
+	char ids[256];
+	unsigned k = 0;
+
+	rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
+	MG_CHECK(rs != NULL);
+	if (rs == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	for (uint32_t i = 0; i < rs->n_vars; i++)
+		if (rs->vars[i].flags & WVF_REGEX) {
+			MG_CHECK(k < sizeof(want_kind));
+			if (k < sizeof(want_kind))
+				MG_CHECK_EQ(rs->regexes[rs->vars[i].regex].lit_kind,
+					    want_kind[k]);
+			k++;
+		}
+	MG_CHECK_EQ(k, sizeof(want_kind));
+	ctx = mg_waf_ctx_create(rs, &conf);
+	MG_CHECK(ctx != NULL);
+	if (ctx) {
+		mg_waf_eval(ctx, (const uint8_t *)req, strlen(req), NULL, &res);
+		mg_waf_rule_ids(&res, ids, sizeof(ids));
+		MG_CHECK(strcmp(ids, "11,12,13,14,15") == 0);
+		if (strcmp(ids, "11,12,13,14,15") != 0)
+			fprintf(stderr, "word selectors: fired [%s]\n", ids);
+	}
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+}
+
+/*
+ * A long body goes chain by chain; chains that change it by the same
+ * steps share one output and one scan. Each rule sees its own output.
+ */
+static void
+test_long_chains(void)
+{
+	static const char rules[] =
+		"SecRule REQUEST_BODY \"@rx <script\" \"id:21,phase:2,pass,log,"
+		"t:none,t:lowercase\"\n"
+		"SecRule REQUEST_BODY \"@rx <script\" \"id:22,phase:2,pass,log,"
+		"t:none,t:urlDecodeUni,t:htmlEntityDecode,t:lowercase\"\n"
+		"SecRule REQUEST_BODY \"@rx <script\" \"id:23,phase:2,pass,log,"
+		"t:none,t:urlDecodeUni\"\n"
+		"SecRule REQUEST_BODY \"@rx <script\" \"id:24,phase:2,pass,log,"
+		"t:none\"\n"
+		"SecRule REQUEST_BODY \"@rx <script\" \"id:25,phase:2,pass,log,"
+		"t:none,t:htmlEntityDecode,t:lowercase\"\n"
+		"SecRule REQUEST_BODY \"@rx <script\" \"id:26,phase:2,pass,log,"
+		"t:none,t:lowercase,t:urlDecodeUni\"\n";
+	static const struct {
+		const char *snippet, *want;
+	} cases[] = {
+		{ "a <SCRIPT> b ", "21,22,25,26" },
+		{ "a %3Cscript b ", "22,23,26" },
+		{ "a %3CSCRIPT b ", "22,26" },
+		{ "a &lt;SCRIPT b ", "22,25" },
+		{ "a <script> b ", "21,22,23,24,25,26" },
+		{ "a <sCRIPT> b &amp; ", "21,22,25,26" },
+		{ "nothing here ", "" },
+	};
+	static char req[(256u << 10) + 256];
+
+	for (int mode = 0; mode < 2; mode++) {
+		/* too long for the trie: chain by chain */
+		struct mg_waf_conf conf = { .no_scan_sets = mode == 1,
+					    .body_limit = 1u << 20 };
+		struct mg_waf_ruleset *rs;
+		struct mg_waf_ctx *ctx;
+
+		rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
+		MG_CHECK(rs != NULL);
+		if (rs && mode == 0)
+			MG_CHECK((uint64_t)rs->scan[2].n_nodes *
+				 MG_WAF_TRANSFORM_OUT_MAX(256u << 10) >
+				 WAF_TSCRATCH_SIZE);
+		ctx = rs ? mg_waf_ctx_create(rs, &conf) : NULL;
+		MG_CHECK(ctx != NULL);
+		for (size_t i = 0; ctx && i < sizeof(cases) / sizeof(*cases);
+		     i++) {
+			const char *sn = cases[i].snippet;
+			size_t body = 256u << 10, n, sl = strlen(sn);
+			struct mg_waf_result res;
+			char ids[256];
+
+			n = (size_t)snprintf(req, sizeof(req), "POST / HTTP/1.1"
+					     "\r\nHost: a\r\nContent-Type: "
+					     "text/plain\r\nContent-Length: "
+					     "%zu\r\n\r\n", body);
+			for (size_t k = 0; k < body; k++)
+				req[n + k] = sn[k % sl];
+			mg_waf_eval(ctx, (const uint8_t *)req, n + body, NULL,
+				    &res);
+			mg_waf_rule_ids(&res, ids, sizeof(ids));
+			MG_CHECK(strcmp(ids, cases[i].want) == 0);
+			if (strcmp(ids, cases[i].want) != 0)
+				fprintf(stderr, "long body %zu (%s): fired [%s],"
+					" want [%s]\n", i, mode ? "PCRE2" :
+					"scan sets", ids, cases[i].want);
+		}
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+}
+
 int
 main(void)
 {
+	test_word_selectors();
+	test_long_chains();
 	test_grouping();
 	test_triggers();
 	test_cache();
