@@ -51,6 +51,10 @@ struct workload {
 	uint8_t *req[16];
 	size_t len[16], body[16];
 	unsigned n;
+	/* 8-byte fields of req[0] rewritten before every request, so that
+	 * no value repeats (the memos see what live traffic shows them) */
+	size_t vary[4];
+	unsigned n_vary;
 };
 
 static double
@@ -104,6 +108,39 @@ make_get(struct workload *w)
 	w->name = "benign GET, 5 query args";
 	add(w, "GET /api/v1/products?category=books&sort=price&page=3&"
 	    "q=science+fiction&lang=en HTTP/1.1\r\n", NULL, "", 0);
+}
+
+/* The GET with a page, a search term and a session cookie that no
+ * earlier request had: only the rest (path, other arguments, browser
+ * header fields) repeats. */
+static void
+make_get_fresh(struct workload *w)
+{
+	const char *mark;
+
+	w->name = "benign GET, fresh values each request";
+	add(w, "GET /api/v1/products?category=books&sort=price&page=VVVVVVVV&"
+	    "q=science+fiction+VVVVVVVV&lang=en HTTP/1.1\r\n", NULL, "", 0);
+	for (const uint8_t *p = w->req[0];
+	     (mark = memmem(p, w->len[0] - (size_t)(p - w->req[0]), "VVVVVVVV", 8));
+	     p = (const uint8_t *)mark + 8)
+		w->vary[w->n_vary++] = (size_t)((const uint8_t *)mark - w->req[0]);
+	mark = memmem(w->req[0], w->len[0], "session=", 8);
+	if (mark != NULL)
+		w->vary[w->n_vary++] = (size_t)((const uint8_t *)mark - w->req[0]) + 8;
+}
+
+/* Request @p n's own values: 8 letters per field from a hash of n. */
+static void
+vary(const struct workload *w, unsigned long long n)
+{
+	for (unsigned f = 0; f < w->n_vary; f++) {
+		uint64_t x = (n * 4 + f + 1) * 0x9e3779b97f4a7c15ull;
+
+		x ^= x >> 29;
+		for (unsigned i = 0; i < 8; i++)
+			w->req[0][w->vary[f] + i] = (uint8_t)('a' + (x >> (i * 7)) % 26);
+	}
 }
 
 static void
@@ -225,6 +262,8 @@ run(struct mg_waf_ctx *ctx, const struct workload *w, double seconds,
 		for (unsigned k = 0; k < 16; k++) {
 			unsigned i = (unsigned)(n % w->n);
 
+			if (w->n_vary > 0)
+				vary(w, n);
 			mg_waf_eval(ctx, w->req[i], w->len[i], NULL, &res);
 			matched += res.n_matches > 0;
 			bytes += w->body[i];
@@ -353,6 +392,8 @@ modsec_run(ModSecurity *ms, RulesSet *rules, const struct workload *w,
 	do {
 		unsigned i = (unsigned)(n % w->n);
 
+		if (w->n_vary > 0)
+			vary(w, n);
 		blocked += modsec_eval(ms, rules, w->req[i], w->len[i]) != 200;
 		n++;
 		t1 = cpu_s();
@@ -432,7 +473,7 @@ main(int argc, char **argv)
 		.paranoia = 1,
 		.mode = MG_WAF_MODE_BLOCK,
 	};
-	struct workload w[5] = { 0 };
+	struct workload w[6] = { 0 };
 	char cache[] = "/tmp/waf_bench_cache.XXXXXX";
 	char err[MG_WAF_ERRLEN];
 	struct mg_waf_ruleset *rs;
@@ -516,8 +557,9 @@ main(int argc, char **argv)
 	make_json(&w[2]);
 	make_attacks(&w[3]);
 	make_text(&w[4]);
+	make_get_fresh(&w[5]);
 	hz = tsc_hz();
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (only < 0 || only == i)
 			run(ctx, &w[i], seconds, hz);
 	printf("context: %zu KiB allocated, %ld KiB resident after the run\n",
@@ -533,7 +575,7 @@ main(int argc, char **argv)
 		rules = modsec_load(ms, &conf);
 		printf("libmodsecurity3 %s: load %.0f ms\n", msc_who_am_i(ms),
 		       (now_s() - t0) * 1e3);
-		for (int i = 0; rules && i < 5; i++)
+		for (int i = 0; rules && i < 6; i++)
 			if (only < 0 || only == i)
 				modsec_run(ms, rules, &w[i], seconds, hz);
 		if (rules)
