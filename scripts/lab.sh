@@ -90,6 +90,15 @@ make_ns() {
 	local ns=$1 root_if=$2 gw4=$3 gw6=$4 a
 	shift 4
 	ip netns add "$ns"
+	# Name resolution of its own (ip netns exec mounts /etc/netns/NS/ over
+	# /etc): the lab's names, and no DNS server, so that a look-up fails at
+	# once instead of timing out against the host's resolver (which the
+	# namespace cannot reach; testssl.sh makes dozens).
+	mkdir -p "/etc/netns/$ns"
+	printf '# meshgate lab: no DNS in this namespace\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
+		>"/etc/netns/$ns/resolv.conf"
+	printf '127.0.0.1 localhost\n::1 localhost\n10.10.0.100 api.lab.test www.lab.test\n' \
+		>"/etc/netns/$ns/hosts"
 	in_ns "$ns" ip link set lo up
 	# No DAD: addresses are usable at once, and no probes reach the appliance
 	# before a test starts. No RS/RA either; routes are static.
@@ -220,6 +229,7 @@ lab_down() {
 	kernel_drop_off
 	for ns in "$NS_CLIENT" "$NS_BACKEND"; do
 		if mg_netns_exists "$ns"; then ip netns del "$ns" 2>/dev/null || true; fi
+		rm -rf "/etc/netns/$ns"
 	done
 	for ns in "$EXT_IF" "$INT_IF"; do
 		if mg_link_exists "$ns"; then ip link del "$ns" 2>/dev/null || true; fi
