@@ -274,14 +274,11 @@ tcp_stats_sum(const struct mg_dataplane *dp, struct mg_tcp_stats *sum)
 	memset(sum, 0, sizeof(*sum));
 	for (uint32_t i = 0; i < dp->n_workers; i++) {
 		struct mg_tcp_stats st;
-		const uint64_t *a = (const uint64_t *)&st;
-		uint64_t *b = (uint64_t *)sum;
 
 		if (dp->workers[i]->tcp == NULL)
 			continue;
 		mg_tcp_stats_get(dp->workers[i]->tcp, &st);
-		for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
-			b[k] += a[k];
+		MG_COUNTERS_ADD(sum, &st);
 		any = true;
 	}
 	return any;
@@ -450,15 +447,8 @@ tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
 			if (dp->workers[i]->proxy == NULL)
 				continue;
 			st = mg_proxy_route_stats(dp->workers[i]->proxy, r);
-			if (st == NULL)
-				continue;
-			sum.requests += st->requests;
-			for (unsigned b = 0; b < 6; b++)
-				sum.by_class[b] += st->by_class[b];
-			for (unsigned b = 0; b < MG_PROXY_HIST_BUCKETS; b++) {
-				sum.edge_us[b] += st->edge_us[b];
-				sum.upstream_us[b] += st->upstream_us[b];
-			}
+			if (st != NULL)
+				MG_COUNTERS_ADD(&sum, st);
 		}
 		c = rte_tel_data_alloc();
 		if (c == NULL)
