@@ -465,6 +465,7 @@ main(int argc, char **argv)
 		{ "modsec", no_argument, NULL, 'M' },
 		{ "requests", required_argument, NULL, 'n' },
 		{ "no-memo", no_argument, NULL, 'N' },
+		{ "no-fold", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mg_waf_conf conf = {
@@ -512,11 +513,15 @@ main(int argc, char **argv)
 		case 'N':
 			conf.no_scan_memo = true;
 			break;
+		case 'F':
+			conf.no_fold = true;
+			break;
 		default:
 			fprintf(stderr, "usage: waf_bench [--paranoia N] "
 				"[--seconds S] [--setup F] [--rules-dir D] "
 				"[--only WORKLOAD] [--cache-dir D] "
-				"[--requests N] [--no-memo] [--modsec]\n");
+				"[--requests N] [--no-memo] [--no-fold] "
+				"[--modsec]\n");
 			return 2;
 		}
 	}
@@ -543,9 +548,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("CRS 3.3.4, paranoia level %u, block mode; %u Hyperscan "
-	       "databases, %u patterns\n", conf.paranoia,
+	       "databases, %u patterns; %u rules decided at load (%u into "
+	       "the TX image)\n", conf.paranoia,
 	       mg_waf_ruleset_stats(rs)->groups,
-	       mg_waf_ruleset_stats(rs)->patterns);
+	       mg_waf_ruleset_stats(rs)->patterns,
+	       mg_waf_ruleset_stats(rs)->folded,
+	       mg_waf_ruleset_stats(rs)->hoisted);
 	printf("load: cold %.0f ms (Hyperscan compile), cached %.0f ms\n",
 	       cold * 1e3, warm * 1e3);
 	rss0 = rss_kib();

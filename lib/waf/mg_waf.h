@@ -76,6 +76,9 @@ struct mg_waf_conf {
 	bool no_scan_sets;		/* every rule on its own, PCRE2 only:
 					 * the reference the tests compare
 					 * the Hyperscan path with */
+	bool no_fold;			/* evaluate every rule on every
+					 * request, even those whose outcome
+					 * is decided at load (waf_fold.c) */
 	bool no_scan_memo;		/* no memo of scans and operator
 					 * results: every value is scanned
 					 * and tested, even one an earlier
@@ -94,6 +97,8 @@ struct mg_waf_load_stats {
 	uint32_t groups;		/* Hyperscan databases */
 	uint32_t hs_exact, hs_prefilter, pcre_only;
 	uint32_t regexes;
+	uint32_t folded;		/* chain heads decided at load */
+	uint32_t hoisted;		/* ... of which run into the TX image */
 	uint64_t db_bytes;		/* serialized size of all databases */
 	uint64_t parse_us, compile_us, total_us;
 	bool from_cache;

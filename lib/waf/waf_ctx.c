@@ -95,6 +95,8 @@ mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 	pcre2_jit_stack_assign(c->mctx, NULL, c->jit);
 	if (rs->pcre_match_limit)
 		pcre2_set_match_limit(c->mctx, rs->pcre_match_limit);
+	if (waf_fold_image(c) < 0)
+		goto fail;
 	return c;
 fail:
 	mg_waf_ctx_free(c);
@@ -126,6 +128,9 @@ mg_waf_ctx_free(struct mg_waf_ctx *c)
 	free(c->tscratch);
 	free(c->memo);
 	free(c->opmemo);
+	free(c->img_store);
+	free(c->img_slots);
+	free(c->img_arena);
 	free(c);
 }
 

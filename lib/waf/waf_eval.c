@@ -517,6 +517,13 @@ eval_rule(struct mg_waf_ctx *c, uint32_t ri)
 	return true;
 }
 
+bool
+waf_eval_chain(struct mg_waf_ctx *c, uint32_t ri)
+{
+	c->cur_rule = ri;
+	return eval_rule(c, ri);
+}
+
 /* ----------------------------------------------------------------- */
 /* phases */
 
@@ -621,7 +628,18 @@ run_phase(struct mg_waf_ctx *c, uint8_t phn)
 		uint32_t ri = ph->steps[s], jump = WAF_NONE;
 		const struct waf_rule *r = &rs->rules[ri];
 
-		if ((r->flags & WRF_MARKER) || removed_at_runtime(c, r)) {
+		if (r->flags & WRF_MARKER) {
+			s++;
+			continue;
+		}
+		/* decided at load; a ctl:ruleRemove* may change what a
+		 * folded rule sees, not what a hoisted one did */
+		if (r->fold != WAF_FOLD_NONE &&
+		    ((r->fold & WAF_FOLD_HOISTED) || c->n_removals == 0)) {
+			s = (r->fold & WAF_FOLD_TRUE) ? r->fold_next : s + 1;
+			continue;
+		}
+		if (removed_at_runtime(c, r)) {
 			s++;
 			continue;
 		}
@@ -687,7 +705,7 @@ mg_waf_begin(struct mg_waf_ctx *c, const uint8_t *head, size_t len,
 	c->req_gen++;
 	c->body_over = 0;
 	clean_matched(c);
-	waf_store_reset(c);
+	waf_store_start(c);
 	c->counters[MG_WAF_C_REQUESTS]++;
 	c->start_us = waf_now_us();
 	c->seq++;

@@ -169,7 +169,15 @@ struct mg_waf_ctx {
 	/* collections */
 	struct waf_kvent store[WAF_STORE_MAX];
 	uint32_t n_store;
+	uint32_t n_writes;		/* setvars so far (for waf_fold.c) */
 	uint16_t slots[WAF_STORE_SLOTS];	/* entry + 1, 0 empty */
+	/* TX as the hoisted rules leave it, each request's start
+	 * (waf_fold_image); NULL: an empty TX */
+	struct waf_kvent *img_store;
+	uint32_t img_n;
+	uint16_t *img_slots;
+	uint8_t *img_arena;
+	size_t img_arena_used;
 	struct waf_removal removals[WAF_REMOVALS_MAX];
 	uint32_t n_removals;
 	struct waf_val matched[WAF_MATCHED_MAX];	/* key: full name */
@@ -217,6 +225,8 @@ waf_arena_top(struct mg_waf_ctx *c, size_t *room)
 
 /* Collections (waf_store.c) */
 void waf_store_reset(struct mg_waf_ctx *c);
+/* A request's start: the arena and TX as the image has them */
+void waf_store_start(struct mg_waf_ctx *c);
 /* Collections: keys are lowercase (the caller folds them). */
 struct waf_kvent *waf_store_get(struct mg_waf_ctx *c, uint8_t coll,
 				const uint8_t *key, uint32_t len);
@@ -250,6 +260,11 @@ bool waf_rx_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 		  const uint8_t *s, uint32_t len);
 void waf_set_capture(struct mg_waf_ctx *c, unsigned i, const uint8_t *s,
 		     uint32_t len);
+
+/* Rule ri's chain as run_phase runs it; true when all of it matched */
+bool waf_eval_chain(struct mg_waf_ctx *c, uint32_t ri);
+/* Run the hoisted rules into the context's TX image (at creation) */
+int waf_fold_image(struct mg_waf_ctx *c);
 
 /* Scan the phase's values with the databases of a tier, once per phase
  * run. */

@@ -315,7 +315,15 @@ struct waf_rule {
 	uint64_t chains;	/* grouped: every chain it reads through
 				 * (multiMatch: each prefix of its t:) */
 	uint32_t jump;		/* skipAfter: step index to resume at */
+	uint8_t fold;		/* WAF_FOLD_*: decided at load (waf_fold.c) */
+	uint32_t fold_next;	/* folded: the step that follows it */
 };
+
+/* waf_rule.fold */
+#define WAF_FOLD_NONE		0	/* evaluated per request */
+#define WAF_FOLD_FALSE		1	/* never matches */
+#define WAF_FOLD_TRUE		2	/* always matches: go to fold_next */
+#define WAF_FOLD_HOISTED	4	/* its setvars are in the TX image */
 
 /* A compiled regular expression (PCRE2, JIT) */
 struct waf_regex {
@@ -462,6 +470,8 @@ struct mg_waf_ruleset {
 	uint32_t n_byte_sets;
 
 	struct waf_phase phases[6];	/* [1..5] */
+	uint32_t *prologue;		/* hoisted chain heads, in order */
+	uint32_t n_prologue, prologue_cap;
 	struct waf_scanset scan[3];	/* [1..2] */
 	uint64_t trigger[64][4];	/* per transformation: bytes that may
 					 * change a value; all ones: always */
@@ -563,5 +573,8 @@ uint64_t waf_now_us(void);
 
 void waf_warn(struct mg_waf_ruleset *rs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Fold the rules no request can change (waf_fold.c), at load */
+int waf_fold(struct mg_waf_ruleset *rs);
 
 #endif /* MG_WAF_INTERNAL_H */

@@ -222,6 +222,10 @@ load(const struct mg_waf_conf *conf, const char *tname, const char *text,
 	if (waf_hs_build(rs, conf->cache_dir, err, errlen) < 0)
 		goto fail;
 	rs->stats.compile_us = waf_now_us() - t1;
+	if (!conf->no_fold && waf_fold(rs) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	rs->stats.total_us = waf_now_us() - t0;
 	return rs;
 fail:
@@ -257,6 +261,7 @@ mg_waf_ruleset_free(struct mg_waf_ruleset *rs)
 		free(rs->phases[ph].steps);
 	free(rs->s.buf);
 	free(rs->rules);
+	free(rs->prologue);
 	free(rs->vars);
 	free(rs->tfns);
 	free(rs->tags);

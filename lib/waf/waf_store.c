@@ -32,6 +32,21 @@ waf_store_reset(struct mg_waf_ctx *c)
 	memset(c->slots, 0, sizeof(c->slots));
 }
 
+void
+waf_store_start(struct mg_waf_ctx *c)
+{
+	if (c->img_arena == NULL || c->engine == WE_OFF) {
+		c->arena_used = 0;
+		waf_store_reset(c);
+		return;
+	}
+	memcpy(c->arena, c->img_arena, c->img_arena_used);
+	c->arena_used = c->img_arena_used;
+	memcpy(c->store, c->img_store, c->img_n * sizeof(*c->store));
+	c->n_store = c->img_n;
+	memcpy(c->slots, c->img_slots, sizeof(c->slots));
+}
+
 static struct waf_kvent *
 lookup(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key, uint32_t len,
        uint32_t h, uint32_t *slot)
@@ -80,6 +95,7 @@ waf_store_set(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
 	uint32_t h = waf_key_hash(coll, key, klen), slot;
 	struct waf_kvent *kv = lookup(c, coll, key, klen, h, &slot);
 
+	c->n_writes++;
 	if (kv == NULL) {
 		uint8_t *k;
 
@@ -125,6 +141,7 @@ waf_store_del(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
 {
 	struct waf_kvent *kv = waf_store_get(c, coll, key, klen);
 
+	c->n_writes++;
 	if (kv)
 		kv->dead = 1;
 }

@@ -2,9 +2,10 @@
 /*
  * The rule engine on small hand-written rule sets: chains, skipAfter,
  * setvar and its macros, captures, ctl, multiMatch, exclusions, anomaly
- * scoring as CRS does it, verdicts and the audit record. Every case runs
- * twice, with the Hyperscan scan sets and with every rule evaluated on its
- * own by PCRE2, and both must agree.
+ * scoring as CRS does it, verdicts and the audit record, rules decided at
+ * load. Every case runs twice, with the Hyperscan scan sets and the rules
+ * folded at load, and with every rule evaluated on its own by PCRE2 on
+ * every request, and both must agree.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ run2(const char *rules, const char *req, struct run *out, int line)
 	struct run r[2];
 
 	for (int mode = 0; mode < 2; mode++) {
-		struct mg_waf_conf conf = { .no_scan_sets = mode == 1 };
+		struct mg_waf_conf conf = { .no_scan_sets = mode == 1,
+					    .no_fold = mode == 1 };
 		struct mg_waf_ruleset *rs;
 		struct mg_waf_ctx *ctx;
 
@@ -390,6 +392,80 @@ test_bad_input(void)
 	mg_waf_ruleset_free(rs);
 }
 
+/*
+ * Rules decided at load (waf_fold.c) decide as they would per request:
+ * TX set from constants skips what it should; what a request may change
+ * is never folded; a write a runtime rule may skip, or one a runtime
+ * rule reads before it, stays in place; ctl:ruleRemoveById still takes
+ * out a folded skip rule.
+ */
+static void
+test_fold(void)
+{
+	static const char skip_by_level[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.pl=1\"\n"
+		"SecRule TX:pl \"@lt 2\" \"id:2,phase:1,pass,nolog,"
+		"skipAfter:END\"\n"
+		"SecRule ARGS \"@rx evil\" \"id:3,phase:1,deny,log\"\n"
+		"SecMarker END\n"
+		"SecRule ARGS \"@rx worse\" \"id:4,phase:1,deny,log\"\n";
+	static const char request_sets_tx[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.pl=1\"\n"
+		"SecRule ARGS:x \"@rx .\" \"id:2,phase:1,pass,nolog,"
+		"setvar:tx.pl=5\"\n"
+		"SecRule TX:pl \"@eq 5\" \"id:3,phase:1,deny,log\"\n";
+	static const char skipped_write[] =
+		"SecRule ARGS:skip \"@rx .\" \"id:1,phase:1,pass,nolog,"
+		"skipAfter:M\"\n"
+		"SecAction \"id:2,phase:1,pass,nolog,setvar:tx.y=1\"\n"
+		"SecMarker M\n"
+		"SecRule TX:y \"@eq 1\" \"id:3,phase:2,deny,log\"\n";
+	static const char read_before_write[] =
+		"SecRule REQUEST_METHOD \"@streq GET\" \"id:1,phase:1,deny,"
+		"log,chain\"\n"
+		"SecRule TX:z \"@eq 1\" \"t:none\"\n"
+		"SecAction \"id:2,phase:1,pass,nolog,setvar:tx.z=1\"\n"
+		"SecRule TX:z \"@eq 1\" \"id:3,phase:2,pass,log\"\n";
+	static const char removed[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.pl=1\"\n"
+		"SecRule ARGS:rm \"@rx .\" \"id:2,phase:1,pass,nolog,"
+		"ctl:ruleRemoveById=3\"\n"
+		"SecRule TX:pl \"@lt 2\" \"id:3,phase:1,pass,nolog,"
+		"skipAfter:E\"\n"
+		"SecRule ARGS \"@rx bad\" \"id:4,phase:1,deny,log\"\n"
+		"SecMarker E\n";
+	static const char scored[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.score=0,"
+		"setvar:tx.crit=5\"\n"
+		"SecRule ARGS \"@rx bad\" \"id:2,phase:2,pass,log,"
+		"setvar:'tx.score=+%{tx.crit}'\"\n"
+		"SecRule TX:score \"@ge 10\" \"id:3,phase:2,deny,log\"\n";
+
+	EXPECT(skip_by_level, "GET /?a=evil HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "", MG_WAF_PASS);
+	EXPECT(skip_by_level, "GET /?a=worse HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "4", MG_WAF_DENY);
+	EXPECT(request_sets_tx, "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "3", MG_WAF_DENY);
+	EXPECT(request_sets_tx, "GET /?y=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "", MG_WAF_PASS);
+	EXPECT(skipped_write, "GET /?skip=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "", MG_WAF_PASS);
+	EXPECT(skipped_write, "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "3", MG_WAF_DENY);
+	EXPECT(read_before_write, "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "3", MG_WAF_PASS);
+	EXPECT(removed, "GET /?a=bad HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "", MG_WAF_PASS);
+	EXPECT(removed, "GET /?a=bad&rm=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "4", MG_WAF_DENY);
+	/* scores add up from what the hoisted rule set */
+	EXPECT(scored, "GET /?a=bad HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "2", MG_WAF_PASS);
+	EXPECT(scored, "GET /?a=bad&b=bad HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "2,3", MG_WAF_DENY);
+}
+
 int
 main(void)
 {
@@ -403,5 +479,6 @@ main(void)
 	test_allow_and_redirect();
 	test_audit();
 	test_bad_input();
+	test_fold();
 	return mg_test_done("test_waf_engine");
 }

@@ -204,6 +204,26 @@ result_line(const struct mg_waf_result *r, char *buf, size_t cap)
 				      r->matches[i].msg, r->matches[i].data);
 }
 
+/* Request q through contexts on and off (one saving work, one not): the
+ * same result line, else both printed. */
+static bool
+same_result(struct mg_waf_ctx *on, struct mg_waf_ctx *off, const char *q,
+	    const char *what, unsigned k)
+{
+	static char a_line[8192], b_line[8192];
+	struct mg_waf_result a, b;
+
+	mg_waf_eval(on, (const uint8_t *)q, strlen(q), NULL, &a);
+	result_line(&a, a_line, sizeof(a_line));
+	mg_waf_eval(off, (const uint8_t *)q, strlen(q), NULL, &b);
+	result_line(&b, b_line, sizeof(b_line));
+	if (strcmp(a_line, b_line) == 0)
+		return true;
+	fprintf(stderr, "request %u: %s %s\n  without %s\n", k, what, a_line,
+		b_line);
+	return false;
+}
+
 /*
  * The memos (a value's scan, an operator's result) give what the work
  * they save would: each request twice, with and without them, the same
@@ -221,8 +241,6 @@ check_memo(struct mg_waf_ruleset *rs, const struct mg_waf_conf *conf)
 	off = mg_waf_ctx_create(rs, &off_conf);
 	MG_CHECK(on && off);
 	for (unsigned i = 0; on && off && i < 2 * (10 + 100); i++) {
-		static char a_line[8192], b_line[8192];
-		struct mg_waf_result a, b;
 		char req[2048];
 		const char *q = req;
 		unsigned k = i / 2;	/* each request twice in a row */
@@ -231,15 +249,7 @@ check_memo(struct mg_waf_ruleset *rs, const struct mg_waf_conf *conf)
 			q = requests[k];
 		else
 			random_request(req, sizeof(req), k % 40);
-		mg_waf_eval(on, (const uint8_t *)q, strlen(q), NULL, &a);
-		result_line(&a, a_line, sizeof(a_line));
-		mg_waf_eval(off, (const uint8_t *)q, strlen(q), NULL, &b);
-		result_line(&b, b_line, sizeof(b_line));
-		if (strcmp(a_line, b_line) != 0) {
-			differ++;
-			fprintf(stderr, "request %u: memo %s\n  no memo %s\n",
-				k, a_line, b_line);
-		}
+		differ += !same_result(on, off, q, "memo", k);
 	}
 	MG_CHECK_EQ(differ, 0);
 	if (on && off) {
@@ -261,6 +271,68 @@ check_memo(struct mg_waf_ruleset *rs, const struct mg_waf_conf *conf)
 	}
 	mg_waf_ctx_free(on);
 	mg_waf_ctx_free(off);
+}
+
+/*
+ * Rules decided at load (waf_fold.c) against every rule on every
+ * request, CRS at paranoia level pl: the same matches, data, scores and
+ * verdicts for the same requests, one after another in one context (the
+ * TX image is each request's start, nothing carries over); the CRS
+ * initialization is hoisted, the paranoia-level skips folded, and
+ * nothing that reads the request.
+ */
+static void
+check_fold(const struct mg_waf_conf *base, uint8_t pl)
+{
+	struct mg_waf_conf conf = *base, off_conf;
+	struct mg_waf_ruleset *rs, *ref;
+	struct mg_waf_ctx *on = NULL, *off = NULL;
+	const struct waf_rule *r;
+	unsigned differ = 0;
+
+	conf.paranoia = pl;
+	off_conf = conf;
+	off_conf.no_fold = true;
+	rs = mg_waf_load(&conf, err, sizeof(err));
+	ref = mg_waf_load(&off_conf, err, sizeof(err));
+	MG_CHECK(rs != NULL && ref != NULL);
+	if (rs == NULL || ref == NULL)
+		goto out;
+	printf("PL%u: %u rules decided at load, %u into the TX image\n", pl,
+	       rs->stats.folded, rs->stats.hoisted);
+	MG_CHECK(rs->stats.folded >= 60);
+	MG_CHECK(rs->stats.hoisted >= 15);
+	MG_CHECK_EQ(ref->stats.folded, 0);
+	/* tx.executing_paranoia_level and the other defaults: hoisted */
+	r = waf_test_rule(rs, 901150);
+	MG_CHECK(r && (r->fold & WAF_FOLD_HOISTED));
+	/* "TX:EXECUTING_PARANOIA_LEVEL @lt 2": skips at level 1 only */
+	r = waf_test_rule(rs, 920013);
+	MG_CHECK(r && r->fold == (pl < 2 ? WAF_FOLD_TRUE : WAF_FOLD_FALSE));
+	/* the User-Agent hash, the IP, the scoring: per request */
+	MG_CHECK(waf_test_rule(rs, 901318)->fold == WAF_FOLD_NONE);
+	MG_CHECK(waf_test_rule(rs, 901321)->fold == WAF_FOLD_NONE);
+	MG_CHECK(waf_test_rule(rs, 949110)->fold == WAF_FOLD_NONE);
+	on = mg_waf_ctx_create(rs, &conf);
+	off = mg_waf_ctx_create(ref, &off_conf);
+	MG_CHECK(on && off);
+	for (unsigned i = 0; on && off && i < 10 + 100; i++) {
+		char req[2048];
+		const char *q = req;
+
+		if (i < 10)
+			q = requests[i];
+		else
+			random_request(req, sizeof(req), i);
+		differ += !same_result(on, off, q, pl == 1 ? "folded PL1" :
+				       "folded PL4", i);
+	}
+	MG_CHECK_EQ(differ, 0);
+out:
+	mg_waf_ctx_free(on);
+	mg_waf_ctx_free(off);
+	mg_waf_ruleset_free(rs);
+	mg_waf_ruleset_free(ref);
 }
 
 /*
@@ -289,6 +361,7 @@ test_crs_differential(void)
 		 getenv("MG_WAF_TEST_CACHE") ? getenv("MG_WAF_TEST_CACHE") :
 		 "/tmp");
 	ref_conf.no_scan_sets = true;
+	ref_conf.no_fold = true;
 	ref_conf.cache_dir = NULL;
 	rs = mg_waf_load(&conf, err, sizeof(err));
 	ref = mg_waf_load(&ref_conf, err, sizeof(err));
@@ -335,6 +408,8 @@ test_crs_differential(void)
 	mg_waf_ctx_free(ctx);
 	mg_waf_ctx_free(ref_ctx);
 	check_memo(rs, &conf);
+	check_fold(&conf, 1);
+	check_fold(&conf, 4);
 
 	/* the list the issue asks for: what Hyperscan cannot take, why */
 	for (uint32_t i = 0; i < rs->n_regexes; i++) {

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Folding: the rules no request can change, decided once at load instead
+ * of on every request.
+ *
+ * CRS spends most of its rule evaluations on itself: phase 1 opens with
+ * some forty rules that set TX defaults from constants (901xxx), and each
+ * rule file starts with eight rules that compare
+ * TX:EXECUTING_PARANOIA_LEVEL with 1..4 to skip what the level leaves
+ * out. A benign GET at paranoia level 1 ran about 150 such rules for the
+ * 20 or so that read the request.
+ *
+ * A rule (its whole chain) is static when all it reads is TX under
+ * literal keys that no runtime rule wrote before it, and its macros
+ * expand only such TX and the rule's own fields. Walking phases 1 and 2
+ * in order, each static rule runs once here, on a simulated TX:
+ *  - if it did not match, or matched without doing anything (no setvar,
+ *    log, severity, ctl or disruptive action), it is folded: its result,
+ *    and so its skipAfter, is decided; run_phase only follows it;
+ *  - if it set TX and did nothing else, it is hoisted: it runs once per
+ *    context into an image of TX (waf_fold_image) that each request
+ *    starts from, provided no runtime rule before it may skip it (a skip,
+ *    a ctl, a disruptive action), read what it writes, or write it;
+ *  - everything else runs per request, and what it writes is dynamic
+ *    from then on (a key with macros: every key with its literal start).
+ * Rules a folded skipAfter jumps over are reached, if ever, only by a
+ * runtime jump: they are runtime rules.
+ *
+ * Folding is exact: a request gets the matches, score and verdict it
+ * would get without it (mg_waf_conf.no_fold; tests/unit/waf compare).
+ * It is off for a rule set where a rule could see MATCHED_VAR left by the
+ * rule before it (a SecAction or chain head reading MATCHED_*), which a
+ * folded rule would no longer set or clear; CRS has none.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "waf_eval.h"
+
+/* TX keys: exact, or every key with a prefix; all: any key. */
+struct key {
+	const char *p;
+	uint32_t len;
+	bool prefix;
+};
+
+struct keyset {
+	struct key *k;
+	uint32_t n, cap;
+	bool all;
+};
+
+static int
+keys_add(struct keyset *ks, const char *p, uint32_t len, bool prefix)
+{
+	if (prefix && len == 0) {
+		ks->all = true;
+		return 0;
+	}
+	if (waf_vec_grow((void **)&ks->k, &ks->cap, ks->n + 1,
+			 sizeof(*ks->k)) < 0)
+		return -1;
+	ks->k[ks->n++] = (struct key){ p, len, prefix };
+	return 0;
+}
+
+static bool
+keys_has(const struct keyset *ks, const char *p, uint32_t len)
+{
+	if (ks->all)
+		return true;
+	for (uint32_t i = 0; i < ks->n; i++) {
+		const struct key *k = &ks->k[i];
+
+		if (k->prefix ? len >= k->len && waf_ieq(p, k->len, k->p,
+							  k->len) :
+				waf_ieq(p, len, k->p, k->len))
+			return true;
+	}
+	return false;
+}
+
+/* Some key of a may be a key of b */
+static bool
+keys_meet(const struct keyset *a, const struct keyset *b)
+{
+	if ((a->all && (b->all || b->n)) || (b->all && a->n))
+		return true;
+	for (uint32_t i = 0; i < a->n; i++) {
+		const struct key *k = &a->k[i];
+
+		if (keys_has(b, k->p, k->len))
+			return true;
+		/* a prefix meets any key of b that starts with it */
+		for (uint32_t j = 0; k->prefix && j < b->n; j++)
+			if (b->k[j].len >= k->len &&
+			    waf_ieq(b->k[j].p, k->len, k->p, k->len))
+				return true;
+	}
+	return false;
+}
+
+static int
+keys_merge(struct keyset *dst, const struct keyset *src)
+{
+	dst->all |= src->all;
+	for (uint32_t i = 0; i < src->n; i++)
+		if (keys_add(dst, src->k[i].p, src->k[i].len,
+			     src->k[i].prefix) < 0)
+			return -1;
+	return 0;
+}
+
+/* What a rule's chain reads, writes and does. */
+struct chain_info {
+	struct keyset reads;	/* TX keys */
+	struct keyset writes;	/* TX keys set, added to or deleted */
+	bool dynamic;		/* reads more than TX and its own fields */
+	bool unfoldable;	/* writes outside TX, captures, macro keys */
+	bool ctl;
+	bool jumps;
+	bool disrupts;		/* deny, drop, redirect, allow */
+	bool logs;		/* log, or a severity */
+	bool stale_reader;	/* may read MATCHED_* of an earlier rule */
+	bool fail;		/* out of memory */
+};
+
+static bool
+is_matched_var(unsigned v)
+{
+	return v == WV_MATCHED_VAR || v == WV_MATCHED_VAR_NAME ||
+	       v == WV_MATCHED_VARS || v == WV_MATCHED_VARS_NAMES;
+}
+
+/* The TX keys template t reads; anything else makes it dynamic. */
+static void
+tmpl_reads(const struct mg_waf_ruleset *rs, uint32_t t,
+	   const struct waf_rule *head, struct chain_info *ci, bool *matched,
+	   int depth)
+{
+	const struct waf_tmpl *tm;
+
+	if (t == WAF_NONE)
+		return;
+	tm = &rs->tmpls[t];
+	for (uint32_t i = 0; i < tm->n_segs; i++) {
+		const struct waf_seg *sg = &rs->segs[tm->seg_off + i];
+		const char *k = waf_str(rs, sg->str);
+
+		if (sg->var == WAF_SEG_LIT)
+			continue;
+		if (sg->var == WV_RULE) {
+			/* rule.msg and rule.logdata are templates too */
+			if (depth < 2 && strcmp(k, "msg") == 0)
+				tmpl_reads(rs, head->msg, head, ci, matched,
+					   depth + 1);
+			else if (depth < 2 && strcmp(k, "logdata") == 0)
+				tmpl_reads(rs, head->logdata, head, ci,
+					   matched, depth + 1);
+			continue;
+		}
+		if (sg->var == WV_TX) {
+			ci->fail |= keys_add(&ci->reads, k, sg->len, false) < 0;
+			continue;
+		}
+		ci->dynamic = true;
+		if (is_matched_var(sg->var) && matched)
+			*matched = true;
+	}
+}
+
+/* A setvar's key: its literal text, or the literal start of a key with
+ * macros (which are reads too). */
+static void
+setvar_key(const struct mg_waf_ruleset *rs, const struct waf_act *a,
+	   const struct waf_rule *head, struct chain_info *ci)
+{
+	const struct waf_tmpl *tm = &rs->tmpls[a->key];
+	const struct waf_seg *first = tm->n_segs ? &rs->segs[tm->seg_off] :
+				      NULL;
+	const char *p = "";
+	uint32_t len = 0;
+
+	if (first && first->var == WAF_SEG_LIT) {
+		p = waf_str(rs, first->str);
+		len = first->len;
+	}
+	if (!tm->literal) {
+		tmpl_reads(rs, a->key, head, ci, NULL, 0);
+		ci->unfoldable = true;
+	}
+	ci->fail |= keys_add(&ci->writes, p, len, !tm->literal) < 0;
+}
+
+static void
+chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, struct chain_info *ci)
+{
+	const struct waf_rule *head = &rs->rules[ri];
+	uint8_t d = head->disruptive;
+	bool *stale;
+
+	memset(ci, 0, sizeof(*ci));
+	if (d == WD_BLOCK)
+		d = rs->default_disruptive[head->phase];
+	ci->disrupts = d != WD_NONE && d != WD_PASS && d != WD_BLOCK;
+	ci->logs = (head->flags & WRF_LOG) || head->severity != 255;
+	/* a SecAction has no match of its own: MATCHED_* would be stale */
+	stale = (head->flags & WRF_ACTION) ? &ci->stale_reader : NULL;
+	tmpl_reads(rs, head->msg, head, ci, stale, 0);
+	tmpl_reads(rs, head->logdata, head, ci, stale, 0);
+	tmpl_reads(rs, head->redirect, head, ci, stale, 0);
+	for (uint32_t k = ri; k != WAF_NONE; k = rs->rules[k].next) {
+		const struct waf_rule *r = &rs->rules[k];
+		bool is_head = k == ri;
+
+		ci->jumps |= r->jump != WAF_NONE;
+		if (r->op == WOP_GEO_LOOKUP || r->op == WOP_RBL ||
+		    r->group != WAF_NONE)
+			ci->dynamic = true;
+		if (r->flags & WRF_CAPTURE) {
+			/* TX:0..9 */
+			ci->unfoldable = true;
+			for (char c = '0'; c <= '9'; c++)
+				ci->fail |= keys_add(&ci->writes,
+					&"0123456789"[c - '0'], 1, false) < 0;
+		}
+		if (r->op_arg != WAF_NONE)
+			tmpl_reads(rs, r->op_arg, head, ci,
+				   is_head ? &ci->stale_reader : NULL, 0);
+		for (uint32_t i = 0; i < r->n_vars; i++) {
+			const struct waf_var *v = &rs->vars[r->var_off + i];
+
+			if (v->flags & WVF_EXCLUDE)
+				continue;
+			if (v->id == WV_TX && (v->flags & WVF_KEY)) {
+				ci->fail |= keys_add(&ci->reads,
+						     waf_str(rs, v->key),
+						     v->key_len, false) < 0;
+				continue;
+			}
+			if (v->id == WV_TX)
+				ci->reads.all = true;
+			ci->dynamic = true;
+			if (is_head && is_matched_var(v->id))
+				ci->stale_reader = true;
+		}
+		for (uint32_t i = 0; i < r->n_acts; i++) {
+			const struct waf_act *a = &rs->acts[r->act_off + i];
+
+			switch (a->kind) {
+			case WA_SETVAR_SET:
+			case WA_SETVAR_ADD:
+			case WA_SETVAR_SUB:
+				tmpl_reads(rs, a->val, head, ci, stale, 0);
+				/* fall through */
+			case WA_SETVAR_DEL:
+				if (a->coll != WV_TX)
+					ci->unfoldable = true;
+				else
+					setvar_key(rs, a, head, ci);
+				break;
+			case WA_INITCOL:
+				ci->unfoldable = true;
+				break;
+			default:
+				ci->ctl = true;
+				break;
+			}
+		}
+	}
+}
+
+static void
+chain_info_free(struct chain_info *ci)
+{
+	free(ci->reads.k);
+	free(ci->writes.k);
+}
+
+/* The walk over phases 1 and 2 */
+struct fold {
+	struct mg_waf_ruleset *rs;
+	struct mg_waf_ctx *sim;		/* TX as the hoisted rules leave it */
+	struct keyset dyn_writes;	/* written by runtime rules so far */
+	struct keyset dyn_reads;	/* read by runtime rules so far */
+	bool barrier;			/* a runtime rule may skip the rest */
+	bool inserted;			/* a runtime rule added TX keys */
+	struct keyset enumerated;	/* keys TX:/regex/ or TX may list */
+	bool enum_all;
+};
+
+/* A TX key some rule lists by regex or whole: an image changes the order
+ * of keys it lists. */
+static bool
+listed(struct fold *f, const struct keyset *writes)
+{
+	const struct mg_waf_ruleset *rs = f->rs;
+
+	for (uint32_t i = 0; i < rs->n_vars; i++) {
+		const struct waf_var *v = &rs->vars[i];
+
+		if (v->id != WV_TX || (v->flags & (WVF_KEY | WVF_EXCLUDE)))
+			continue;
+		if (!(v->flags & WVF_REGEX))
+			return true;
+		for (uint32_t k = 0; k < writes->n; k++)
+			if (waf_key_match(f->sim, v,
+					  (const uint8_t *)writes->k[k].p,
+					  writes->k[k].len))
+				return true;
+	}
+	return false;
+}
+
+/* The simulated TX before a rule that may not keep what it did */
+struct sim_mark {
+	uint32_t n_store;
+	size_t arena_used;
+	struct waf_kvent *store;
+	uint16_t *slots;
+	uint8_t *arena;
+};
+
+static int
+sim_save(const struct mg_waf_ctx *c, struct sim_mark *m)
+{
+	m->n_store = c->n_store;
+	m->arena_used = c->arena_used;
+	m->store = malloc((c->n_store + 1) * sizeof(*c->store));
+	m->slots = malloc(sizeof(c->slots));
+	m->arena = malloc(c->arena_used + 1);
+	if (!m->store || !m->slots || !m->arena)
+		return -1;
+	memcpy(m->store, c->store, c->n_store * sizeof(*c->store));
+	memcpy(m->slots, c->slots, sizeof(c->slots));
+	memcpy(m->arena, c->arena, c->arena_used);
+	return 0;
+}
+
+static void
+sim_restore(struct mg_waf_ctx *c, const struct sim_mark *m)
+{
+	c->n_store = m->n_store;
+	c->arena_used = m->arena_used;
+	memcpy(c->store, m->store, m->n_store * sizeof(*c->store));
+	memcpy(c->slots, m->slots, sizeof(c->slots));
+	memcpy(c->arena, m->arena, m->arena_used);
+}
+
+static void
+sim_mark_free(struct sim_mark *m)
+{
+	free(m->store);
+	free(m->slots);
+	free(m->arena);
+}
+
+static uint64_t
+sim_errors(const struct mg_waf_ctx *c)
+{
+	return c->counters[MG_WAF_C_ARENA_FULL] + c->counters[MG_WAF_C_TX_FULL] +
+	       c->counters[MG_WAF_C_PCRE_ERROR];
+}
+
+/* A runtime rule: what it writes is dynamic from here on, and if it may
+ * skip what follows, nothing after it is hoisted. */
+static int
+at_runtime(struct fold *f, const struct chain_info *ci)
+{
+	f->inserted |= ci->writes.n || ci->writes.all;
+	f->barrier |= ci->jumps || ci->ctl || ci->disrupts;
+	if (keys_merge(&f->dyn_writes, &ci->writes) < 0 ||
+	    keys_merge(&f->dyn_reads, &ci->reads) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Rule ri at step s of phase phn. A rule that reads only static TX is
+ * run on the simulated TX: what it did decides. It matched with no
+ * effect, or did not match: folded. It wrote TX (a setvar, maybe of a
+ * chain that failed further on), with nothing else: hoisted if nothing
+ * before it forbids, else undone and left to run per request.
+ */
+static int
+fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
+{
+	struct mg_waf_ruleset *rs = f->rs;
+	uint32_t ri = rs->phases[phn].steps[s];
+	struct waf_rule *r = &rs->rules[ri];
+	struct sim_mark mark = { 0 };
+	struct chain_info ci;
+	bool result, wrote, effects, hoist = false;
+	uint64_t errors;
+	uint32_t writes;
+	int rc = 0;
+
+	chain_info(rs, ri, &ci);
+	if (ci.fail || s < *skip_until || ci.dynamic || ci.unfoldable ||
+	    keys_meet(&ci.reads, &f->dyn_writes)) {
+		rc = ci.fail ? -1 : at_runtime(f, &ci);
+		goto out;
+	}
+	if (sim_save(f->sim, &mark) < 0) {
+		rc = -1;
+		goto out;
+	}
+	writes = f->sim->n_writes;
+	errors = sim_errors(f->sim);
+	f->sim->phase = phn;
+	result = waf_eval_chain(f->sim, ri);
+	wrote = f->sim->n_writes != writes;
+	/* a full arena or TX, a PCRE2 limit: a request might fare better */
+	effects = (result && (ci.ctl || ci.disrupts || ci.logs)) ||
+		  sim_errors(f->sim) != errors;
+	if (wrote)
+		hoist = !effects && !f->barrier &&
+			!keys_meet(&ci.writes, &f->dyn_reads) &&
+			!keys_meet(&ci.writes, &f->dyn_writes) &&
+			!(f->inserted && listed(f, &ci.writes));
+	if (effects || (wrote && !hoist)) {
+		sim_restore(f->sim, &mark);
+		rc = at_runtime(f, &ci);
+		goto out;
+	}
+	if (!hoist)
+		sim_restore(f->sim, &mark);	/* its arena use, no more */
+	r->fold = result ? WAF_FOLD_TRUE : WAF_FOLD_FALSE;
+	r->fold_next = s + 1;
+	if (result)
+		for (uint32_t k = ri; k != WAF_NONE; k = rs->rules[k].next)
+			if (rs->rules[k].jump != WAF_NONE) {
+				r->fold_next = rs->rules[k].jump;
+				break;
+			}
+	if (r->fold_next > s + 1)
+		*skip_until = r->fold_next;
+	rs->stats.folded++;
+	if (hoist) {
+		uint32_t *p = WAF_PUSH(rs, prologue, n_prologue,
+				       rs->prologue_cap);
+
+		if (p == NULL)
+			rc = -1;
+		else
+			*p = ri;
+		r->fold |= WAF_FOLD_HOISTED;
+		rs->stats.hoisted++;
+	}
+out:
+	sim_mark_free(&mark);
+	chain_info_free(&ci);
+	return rc;
+}
+
+/* Some chain head could read MATCHED_* of the rule before it */
+static bool
+has_stale_reader(const struct mg_waf_ruleset *rs)
+{
+	for (uint8_t phn = 1; phn <= 2; phn++)
+		for (uint32_t s = 0; s < rs->phases[phn].n_steps; s++) {
+			uint32_t ri = rs->phases[phn].steps[s];
+			struct chain_info ci;
+			bool stale;
+
+			if (rs->rules[ri].flags & WRF_MARKER)
+				continue;
+			chain_info(rs, ri, &ci);
+			stale = ci.stale_reader || ci.fail;
+			chain_info_free(&ci);
+			if (stale)
+				return true;
+		}
+	return false;
+}
+
+int
+waf_fold(struct mg_waf_ruleset *rs)
+{
+	struct mg_waf_conf conf = { .no_scan_memo = true,
+				    .max_value = 1u << 16 };
+	struct fold f = { .rs = rs };
+	int rc = 0;
+
+	if (has_stale_reader(rs)) {
+		waf_warn(rs, "rule folding off: a rule reads MATCHED_VAR "
+			 "of the rule before it");
+		return 0;
+	}
+	f.sim = mg_waf_ctx_create(rs, &conf);
+	if (f.sim == NULL)
+		return -1;
+	f.sim->engine = rs->engine;
+	for (uint8_t phn = 1; phn <= 2 && rc == 0; phn++) {
+		const struct waf_phase *ph = &rs->phases[phn];
+		uint32_t skip_until = 0;
+
+		for (uint32_t s = 0; s < ph->n_steps && rc == 0; s++)
+			if (!(rs->rules[ph->steps[s]].flags & WRF_MARKER))
+				rc = fold_step(&f, phn, s, &skip_until);
+	}
+	mg_waf_ctx_free(f.sim);
+	free(f.dyn_writes.k);
+	free(f.dyn_reads.k);
+	return rc;
+}
+
+int
+waf_fold_image(struct mg_waf_ctx *c)
+{
+	const struct mg_waf_ruleset *rs = c->rs;
+
+	if (rs->n_prologue == 0)
+		return 0;
+	c->arena_used = 0;
+	waf_store_reset(c);
+	for (uint32_t i = 0; i < rs->n_prologue; i++) {
+		c->phase = rs->rules[rs->prologue[i]].phase;
+		waf_eval_chain(c, rs->prologue[i]);
+	}
+	c->n_matched = 0;
+	c->has_matched_var = false;
+	c->img_store = malloc((c->n_store ? c->n_store : 1) *
+			      sizeof(*c->store));
+	c->img_slots = malloc(sizeof(c->slots));
+	c->img_arena = malloc(c->arena_used ? c->arena_used : 1);
+	if (!c->img_store || !c->img_slots || !c->img_arena)
+		return -1;
+	memcpy(c->img_store, c->store, c->n_store * sizeof(*c->store));
+	memcpy(c->img_slots, c->slots, sizeof(c->slots));
+	memcpy(c->img_arena, c->arena, c->arena_used);
+	c->img_n = c->n_store;
+	c->img_arena_used = c->arena_used;
+	c->memory += c->n_store * sizeof(*c->store) + sizeof(c->slots) +
+		     c->arena_used;
+	memset(c->counters, 0, sizeof(c->counters));
+	return 0;
+}
