@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mg_addr.h"
 
@@ -54,9 +55,39 @@ mg_prefix_parse(const char *s, struct mg_ip *out, uint8_t *prefix_len)
 	return 0;
 }
 
+/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, and the
+ * proxy formats the client's address on every request (X-Forwarded-For,
+ * the WAF's REMOTE_ADDR). */
+static const char *
+format_v4(uint32_t be, char *buf, size_t len)
+{
+	const uint8_t *b = (const uint8_t *)&be;
+	char t[16];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			t[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			t[n++] = (char)('0' + v / 10 % 10);
+		t[n++] = (char)('0' + v % 10);
+		t[n++] = i < 3 ? '.' : '\0';
+	}
+	if (n > len) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	memcpy(buf, t, n);
+	return buf;
+}
+
 const char *
 mg_ip_format(const struct mg_ip *ip, char *buf, size_t len)
 {
+	if (ip->family == AF_INET)
+		return format_v4(ip->v4, buf, len);
 	if (inet_ntop(ip->family, ip->family == AF_INET ? (const void *)&ip->v4
 			: (const void *)ip->v6, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");

@@ -412,7 +412,9 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 			hex(t + 36, px_rand(s->px) | 1, 16);
 			memcpy(t + 52, "-01", 3);
 			t[55] = '\0';
-			putf(&w, "traceparent: %s\r\n", t);
+			puts_(&w, "traceparent: ");
+			put(&w, t, 55);
+			puts_(&w, "\r\n");
 		}
 	}
 	if (upgrade) {

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mg_pkt_parse(): good frames at every layer, and every way to break them. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <rte_ip.h>
 
+#include "mg_addr.h"
 #include "mg_test.h"
 #include "net_test.h"
 
@@ -492,9 +497,39 @@ test_names(void)
 			"ip6-fragment") == 0);
 }
 
+/* mg_ip_format's own IPv4 formatting writes what inet_ntop writes; a
+ * buffer too short gets "?", never a cut address. */
+static void
+test_ip_format(void)
+{
+	static const uint32_t edge[] = { 0, 0xffffffffu, 0x0a0a0064u,
+					 0x7f000001u, 0x01020304u, 0xc0a80a09u };
+	struct mg_ip ip = { .family = AF_INET };
+	char a[MG_IP_STRLEN], b[MG_IP_STRLEN], shortbuf[8];
+	unsigned bad = 0;
+
+	srand(7);
+	for (unsigned i = 0; i < 200000; i++) {
+		uint32_t h = i < 6 ? edge[i] : ((uint32_t)rand() << 16) ^
+				      (uint32_t)rand();
+
+		ip.v4 = htonl(h);
+		mg_ip_format(&ip, a, sizeof(a));
+		inet_ntop(AF_INET, &ip.v4, b, sizeof(b));
+		bad += strcmp(a, b) != 0;
+	}
+	MG_CHECK_EQ(bad, 0);
+	ip.v4 = htonl(0xc0a80a09u);	/* "192.168.10.9" and its NUL: 13 */
+	MG_CHECK(strcmp(mg_ip_format(&ip, shortbuf, sizeof(shortbuf)), "?")
+		 == 0);
+	MG_CHECK(strcmp(mg_ip_format(&ip, a, 12), "?") == 0);
+	MG_CHECK(strcmp(mg_ip_format(&ip, a, 13), "192.168.10.9") == 0);
+}
+
 int
 main(void)
 {
+	test_ip_format();
 	test_names();
 	test_good();
 	test_truncated();
