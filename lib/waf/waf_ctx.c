@@ -67,10 +67,12 @@ mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 	c->vals = take(c, WAF_VALS_MAX * sizeof(*c->vals));
 	c->hits = take(c, c->hits_cap * sizeof(*c->hits));
 	c->rule_hits = take(c, rs->n_rules * sizeof(*c->rule_hits));
+	c->hit_steps = take(c, (rs->max_steps / 64 + 1) * sizeof(uint64_t));
 	c->tscratch_size = WAF_TSCRATCH_SIZE;
 	c->tscratch = take(c, c->tscratch_size);
 	if (!c->arena || !c->req_arena || !c->tbuf[0] || !c->tbuf[1] ||
 	    !c->head || !c->body || !c->vals || !c->hits || !c->rule_hits ||
+	    !c->hit_steps ||
 	    !c->tscratch)
 		goto fail;
 	if (!(conf && conf->no_scan_memo)) {
@@ -125,6 +127,7 @@ mg_waf_ctx_free(struct mg_waf_ctx *c)
 	free(c->vals);
 	free(c->hits);
 	free(c->rule_hits);
+	free(c->hit_steps);
 	free(c->tscratch);
 	free(c->memo);
 	free(c->opmemo);

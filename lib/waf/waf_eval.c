@@ -492,9 +492,9 @@ eval_grouped(struct mg_waf_ctx *c, const struct waf_rule *r, uint32_t ri)
 	return matched;
 }
 
-/* Rule ri and the rest of its chain; true when all of it matched. */
+/* Rule ri alone, without the rest of its chain */
 static bool
-eval_rule(struct mg_waf_ctx *c, uint32_t ri)
+eval_link(struct mg_waf_ctx *c, uint32_t ri)
 {
 	const struct waf_rule *r = &c->rs->rules[ri];
 	bool matched;
@@ -507,10 +507,19 @@ eval_rule(struct mg_waf_ctx *c, uint32_t ri)
 	} else {
 		matched = eval_direct(c, r);
 	}
-	if (!matched) {
+	if (!matched)
 		clean_matched(c);
+	return matched;
+}
+
+/* Rule ri and the rest of its chain; true when all of it matched. */
+static bool
+eval_rule(struct mg_waf_ctx *c, uint32_t ri)
+{
+	const struct waf_rule *r = &c->rs->rules[ri];
+
+	if (!eval_link(c, ri))
 		return false;
-	}
 	if (r->next != WAF_NONE && !eval_rule(c, r->next))
 		return false;
 	run_ctls(c, r);
@@ -518,10 +527,10 @@ eval_rule(struct mg_waf_ctx *c, uint32_t ri)
 }
 
 bool
-waf_eval_chain(struct mg_waf_ctx *c, uint32_t ri)
+waf_eval_chain(struct mg_waf_ctx *c, uint32_t ri, bool whole)
 {
 	c->cur_rule = ri;
-	return eval_rule(c, ri);
+	return whole ? eval_rule(c, ri) : eval_link(c, ri);
 }
 
 /* ----------------------------------------------------------------- */
@@ -614,6 +623,21 @@ disrupt(struct mg_waf_ctx *c, const struct waf_rule *r)
 	}
 }
 
+/* The first step in [from, end) whose head has a hit, else end */
+static uint32_t
+next_hit(const uint64_t *bits, uint32_t from, uint32_t end)
+{
+	while (from < end) {
+		uint64_t w = bits[from >> 6] >> (from & 63);
+
+		if (w)
+			return from + (uint32_t)__builtin_ctzll(w) < end ?
+			       from + (uint32_t)__builtin_ctzll(w) : end;
+		from = (from | 63) + 1;
+	}
+	return end;
+}
+
 static void
 run_phase(struct mg_waf_ctx *c, uint8_t phn)
 {
@@ -624,9 +648,18 @@ run_phase(struct mg_waf_ctx *c, uint8_t phn)
 	c->phase = phn;
 	c->gen++;
 	c->n_hits = 0;
+	memset(c->hit_steps, 0, (ph->n_steps / 64 + 1) * sizeof(uint64_t));
 	while (s < ph->n_steps && !c->done && c->engine != WE_OFF) {
-		uint32_t ri = ph->steps[s], jump = WAF_NONE;
-		const struct waf_rule *r = &rs->rules[ri];
+		uint32_t ri, jump = WAF_NONE;
+		const struct waf_rule *r;
+
+		if (c->n_removals == 0) {
+			s = ph->live[s];	/* markers and folds passed */
+			if (s == ph->n_steps)
+				break;
+		}
+		ri = ph->steps[s];
+		r = &rs->rules[ri];
 
 		if (r->flags & WRF_MARKER) {
 			s++;
@@ -642,6 +675,17 @@ run_phase(struct mg_waf_ctx *c, uint8_t phn)
 		if (removed_at_runtime(c, r)) {
 			s++;
 			continue;
+		}
+		/* most grouped rules: their database saw nothing; so did
+		 * the heads after it up to the next with a hit */
+		if (r->group != WAF_NONE) {
+			if (c->scan_gen[r->tier] != c->gen)
+				waf_scan_phase(c, r->tier);
+			if (c->rule_hits[ri].gen != c->gen) {
+				clean_matched(c);
+				s = next_hit(c->hit_steps, s + 1, ph->run_end[s]);
+				continue;
+			}
 		}
 		c->cur_rule = ri;
 		if (!eval_rule(c, ri)) {

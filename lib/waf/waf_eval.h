@@ -188,6 +188,8 @@ struct mg_waf_ctx {
 	/* evaluation */
 	uint32_t cur_rule;		/* the chain head being run */
 	struct waf_rule_hits *rule_hits;	/* per rule */
+	uint64_t *hit_steps;		/* steps of the phase whose head has a
+					 * hit: a bit each */
 	struct waf_hit *hits;
 	uint32_t n_hits, hits_cap;
 	struct waf_val *pvals;		/* the phase's scanned values */
@@ -244,9 +246,22 @@ uint32_t waf_resolve(struct mg_waf_ctx *c, const struct waf_var *v,
 		     struct waf_val *out, uint32_t cap);
 /* "ARGS:foo" into buf; returns the length (cut at cap). */
 uint32_t waf_val_name(const struct waf_val *v, uint8_t *buf, uint32_t cap);
-/* key matches the selector of v (KEY or REGEX), or v has none */
-bool waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
-		   const uint8_t *key, uint32_t len);
+bool waf_key_match_regex(struct mg_waf_ctx *c, const struct waf_var *v,
+			 const uint8_t *key, uint32_t len);
+/* key matches the selector of v (KEY or REGEX), or v has none. Inline:
+ * a rule's selector meets every header or argument of the request, and
+ * most differ in length. */
+static inline bool
+waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
+	      const uint8_t *key, uint32_t len)
+{
+	if (v->flags & WVF_KEY)
+		return len == v->key_len &&
+		       waf_ieq(key, len, waf_str(c->rs, v->key), v->key_len);
+	if (v->flags & WVF_REGEX)
+		return waf_key_match_regex(c, v, key, len);
+	return true;
+}
 
 /* Macros (waf_macro.c): expand into the arena; returns NULL when full. */
 const uint8_t *waf_expand(struct mg_waf_ctx *c, uint32_t tmpl, uint32_t *len);
@@ -261,8 +276,9 @@ bool waf_rx_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 void waf_set_capture(struct mg_waf_ctx *c, unsigned i, const uint8_t *s,
 		     uint32_t len);
 
-/* Rule ri's chain as run_phase runs it; true when all of it matched */
-bool waf_eval_chain(struct mg_waf_ctx *c, uint32_t ri);
+/* Rule ri's chain as run_phase runs it, or (!whole) its head alone;
+ * true when all of it matched */
+bool waf_eval_chain(struct mg_waf_ctx *c, uint32_t ri, bool whole);
 /* Run the hoisted rules into the context's TX image (at creation) */
 int waf_fold_image(struct mg_waf_ctx *c);
 

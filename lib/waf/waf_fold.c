@@ -23,8 +23,11 @@
  *    a ctl, a disruptive action), read what it writes, or write it;
  *  - everything else runs per request, and what it writes is dynamic
  *    from then on (a key with macros: every key with its literal start).
- * Rules a folded skipAfter jumps over are reached, if ever, only by a
- * runtime jump: they are runtime rules.
+ * A chain whose head is static but whose rest reads the request is folded
+ * when the head does not match. Rules a folded skipAfter jumps over are
+ * reached, if ever, only by a runtime jump: they are runtime rules. IP,
+ * GLOBAL and the other collections are treated as TX is (they live one
+ * request here).
  *
  * Folding is exact: a request gets the matches, score and verdict it
  * would get without it (mg_waf_conf.no_fold; tests/unit/waf compare).
@@ -37,10 +40,12 @@
 
 #include "waf_eval.h"
 
-/* TX keys: exact, or every key with a prefix; all: any key. */
+/* Keys of TX (or IP, GLOBAL...): exact, or every key with a prefix; all:
+ * any key of any collection. */
 struct key {
 	const char *p;
 	uint32_t len;
+	uint8_t coll;		/* enum waf_var_id */
 	bool prefix;
 };
 
@@ -51,7 +56,8 @@ struct keyset {
 };
 
 static int
-keys_add(struct keyset *ks, const char *p, uint32_t len, bool prefix)
+keys_add(struct keyset *ks, uint8_t coll, const char *p, uint32_t len,
+	 bool prefix)
 {
 	if (prefix && len == 0) {
 		ks->all = true;
@@ -60,18 +66,20 @@ keys_add(struct keyset *ks, const char *p, uint32_t len, bool prefix)
 	if (waf_vec_grow((void **)&ks->k, &ks->cap, ks->n + 1,
 			 sizeof(*ks->k)) < 0)
 		return -1;
-	ks->k[ks->n++] = (struct key){ p, len, prefix };
+	ks->k[ks->n++] = (struct key){ p, len, coll, prefix };
 	return 0;
 }
 
 static bool
-keys_has(const struct keyset *ks, const char *p, uint32_t len)
+keys_has(const struct keyset *ks, uint8_t coll, const char *p, uint32_t len)
 {
 	if (ks->all)
 		return true;
 	for (uint32_t i = 0; i < ks->n; i++) {
 		const struct key *k = &ks->k[i];
 
+		if (k->coll != coll)
+			continue;
 		if (k->prefix ? len >= k->len && waf_ieq(p, k->len, k->p,
 							  k->len) :
 				waf_ieq(p, len, k->p, k->len))
@@ -89,11 +97,11 @@ keys_meet(const struct keyset *a, const struct keyset *b)
 	for (uint32_t i = 0; i < a->n; i++) {
 		const struct key *k = &a->k[i];
 
-		if (keys_has(b, k->p, k->len))
+		if (keys_has(b, k->coll, k->p, k->len))
 			return true;
 		/* a prefix meets any key of b that starts with it */
 		for (uint32_t j = 0; k->prefix && j < b->n; j++)
-			if (b->k[j].len >= k->len &&
+			if (b->k[j].coll == k->coll && b->k[j].len >= k->len &&
 			    waf_ieq(b->k[j].p, k->len, k->p, k->len))
 				return true;
 	}
@@ -105,7 +113,7 @@ keys_merge(struct keyset *dst, const struct keyset *src)
 {
 	dst->all |= src->all;
 	for (uint32_t i = 0; i < src->n; i++)
-		if (keys_add(dst, src->k[i].p, src->k[i].len,
+		if (keys_add(dst, src->k[i].coll, src->k[i].p, src->k[i].len,
 			     src->k[i].prefix) < 0)
 			return -1;
 	return 0;
@@ -132,11 +140,11 @@ is_matched_var(unsigned v)
 	       v == WV_MATCHED_VARS || v == WV_MATCHED_VARS_NAMES;
 }
 
-/* The TX keys template t reads; anything else makes it dynamic. */
+/* The keys template t reads; anything else makes *dyn true. */
 static void
 tmpl_reads(const struct mg_waf_ruleset *rs, uint32_t t,
-	   const struct waf_rule *head, struct chain_info *ci, bool *matched,
-	   int depth)
+	   const struct waf_rule *head, struct chain_info *ci, bool *dyn,
+	   bool *matched, int depth)
 {
 	const struct waf_tmpl *tm;
 
@@ -152,18 +160,19 @@ tmpl_reads(const struct mg_waf_ruleset *rs, uint32_t t,
 		if (sg->var == WV_RULE) {
 			/* rule.msg and rule.logdata are templates too */
 			if (depth < 2 && strcmp(k, "msg") == 0)
-				tmpl_reads(rs, head->msg, head, ci, matched,
-					   depth + 1);
+				tmpl_reads(rs, head->msg, head, ci, dyn,
+					   matched, depth + 1);
 			else if (depth < 2 && strcmp(k, "logdata") == 0)
-				tmpl_reads(rs, head->logdata, head, ci,
+				tmpl_reads(rs, head->logdata, head, ci, dyn,
 					   matched, depth + 1);
 			continue;
 		}
-		if (sg->var == WV_TX) {
-			ci->fail |= keys_add(&ci->reads, k, sg->len, false) < 0;
+		if (waf_var_is_store(sg->var)) {
+			ci->fail |= keys_add(&ci->reads, sg->var, k, sg->len,
+					     false) < 0;
 			continue;
 		}
-		ci->dynamic = true;
+		*dyn = true;
 		if (is_matched_var(sg->var) && matched)
 			*matched = true;
 	}
@@ -186,18 +195,20 @@ setvar_key(const struct mg_waf_ruleset *rs, const struct waf_act *a,
 		len = first->len;
 	}
 	if (!tm->literal) {
-		tmpl_reads(rs, a->key, head, ci, NULL, 0);
+		tmpl_reads(rs, a->key, head, ci, &ci->dynamic, NULL, 0);
 		ci->unfoldable = true;
 	}
-	ci->fail |= keys_add(&ci->writes, p, len, !tm->literal) < 0;
+	ci->fail |= keys_add(&ci->writes, a->coll, p, len, !tm->literal) < 0;
 }
 
+/* The whole chain of ri, or its head alone */
 static void
-chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, struct chain_info *ci)
+chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, bool whole,
+	   struct chain_info *ci)
 {
 	const struct waf_rule *head = &rs->rules[ri];
 	uint8_t d = head->disruptive;
-	bool *stale;
+	bool *stale, logged = false;
 
 	memset(ci, 0, sizeof(*ci));
 	if (d == WD_BLOCK)
@@ -206,10 +217,13 @@ chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, struct chain_info *ci)
 	ci->logs = (head->flags & WRF_LOG) || head->severity != 255;
 	/* a SecAction has no match of its own: MATCHED_* would be stale */
 	stale = (head->flags & WRF_ACTION) ? &ci->stale_reader : NULL;
-	tmpl_reads(rs, head->msg, head, ci, stale, 0);
-	tmpl_reads(rs, head->logdata, head, ci, stale, 0);
-	tmpl_reads(rs, head->redirect, head, ci, stale, 0);
-	for (uint32_t k = ri; k != WAF_NONE; k = rs->rules[k].next) {
+	/* expanded only when the chain matched and logs or redirects, which
+	 * are effects anyway: reads, never what makes a rule dynamic */
+	tmpl_reads(rs, head->msg, head, ci, &logged, stale, 0);
+	tmpl_reads(rs, head->logdata, head, ci, &logged, stale, 0);
+	tmpl_reads(rs, head->redirect, head, ci, &logged, stale, 0);
+	for (uint32_t k = ri; k != WAF_NONE;
+	     k = whole ? rs->rules[k].next : WAF_NONE) {
 		const struct waf_rule *r = &rs->rules[k];
 		bool is_head = k == ri;
 
@@ -221,24 +235,24 @@ chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, struct chain_info *ci)
 			/* TX:0..9 */
 			ci->unfoldable = true;
 			for (char c = '0'; c <= '9'; c++)
-				ci->fail |= keys_add(&ci->writes,
+				ci->fail |= keys_add(&ci->writes, WV_TX,
 					&"0123456789"[c - '0'], 1, false) < 0;
 		}
 		if (r->op_arg != WAF_NONE)
-			tmpl_reads(rs, r->op_arg, head, ci,
+			tmpl_reads(rs, r->op_arg, head, ci, &ci->dynamic,
 				   is_head ? &ci->stale_reader : NULL, 0);
 		for (uint32_t i = 0; i < r->n_vars; i++) {
 			const struct waf_var *v = &rs->vars[r->var_off + i];
 
 			if (v->flags & WVF_EXCLUDE)
 				continue;
-			if (v->id == WV_TX && (v->flags & WVF_KEY)) {
-				ci->fail |= keys_add(&ci->reads,
+			if (waf_var_is_store(v->id) && (v->flags & WVF_KEY)) {
+				ci->fail |= keys_add(&ci->reads, v->id,
 						     waf_str(rs, v->key),
 						     v->key_len, false) < 0;
 				continue;
 			}
-			if (v->id == WV_TX)
+			if (waf_var_is_store(v->id))
 				ci->reads.all = true;
 			ci->dynamic = true;
 			if (is_head && is_matched_var(v->id))
@@ -251,16 +265,14 @@ chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, struct chain_info *ci)
 			case WA_SETVAR_SET:
 			case WA_SETVAR_ADD:
 			case WA_SETVAR_SUB:
-				tmpl_reads(rs, a->val, head, ci, stale, 0);
+				tmpl_reads(rs, a->val, head, ci, &ci->dynamic,
+					   stale, 0);
 				/* fall through */
 			case WA_SETVAR_DEL:
-				if (a->coll != WV_TX)
-					ci->unfoldable = true;
-				else
-					setvar_key(rs, a, head, ci);
+				setvar_key(rs, a, head, ci);
 				break;
 			case WA_INITCOL:
-				ci->unfoldable = true;
+				/* collections live one request: nothing */
 				break;
 			default:
 				ci->ctl = true;
@@ -285,8 +297,6 @@ struct fold {
 	struct keyset dyn_reads;	/* read by runtime rules so far */
 	bool barrier;			/* a runtime rule may skip the rest */
 	bool inserted;			/* a runtime rule added TX keys */
-	struct keyset enumerated;	/* keys TX:/regex/ or TX may list */
-	bool enum_all;
 };
 
 /* A TX key some rule lists by regex or whole: an image changes the order
@@ -299,12 +309,12 @@ listed(struct fold *f, const struct keyset *writes)
 	for (uint32_t i = 0; i < rs->n_vars; i++) {
 		const struct waf_var *v = &rs->vars[i];
 
-		if (v->id != WV_TX || (v->flags & (WVF_KEY | WVF_EXCLUDE)))
+		if (!waf_var_is_store(v->id) ||
+		    (v->flags & (WVF_KEY | WVF_EXCLUDE)))
 			continue;
-		if (!(v->flags & WVF_REGEX))
-			return true;
 		for (uint32_t k = 0; k < writes->n; k++)
-			if (waf_key_match(f->sim, v,
+			if (writes->k[k].coll == v->id &&
+			    waf_key_match(f->sim, v,
 					  (const uint8_t *)writes->k[k].p,
 					  writes->k[k].len))
 				return true;
@@ -375,8 +385,49 @@ at_runtime(struct fold *f, const struct chain_info *ci)
 	return 0;
 }
 
+/* Reads only static keys: no request, no key a runtime rule wrote */
+static bool
+reads_static(const struct fold *f, const struct chain_info *ci)
+{
+	return !ci->dynamic && !ci->unfoldable &&
+	       !keys_meet(&ci->reads, &f->dyn_writes);
+}
+
 /*
- * Rule ri at step s of phase phn. A rule that reads only static TX is
+ * A chain whose head reads only static keys but whose rest reads the
+ * request (CRS: "TX:MAX_NUM_ARGS @eq 1" chained to &ARGS): when the head
+ * alone does not match, neither does the chain. True when folded so.
+ */
+static int
+fold_head(struct fold *f, uint32_t ri, uint8_t phn, bool *folded)
+{
+	struct chain_info hi;
+	struct sim_mark mark = { 0 };
+	uint32_t writes;
+	uint64_t errors;
+	bool result;
+	int rc = 0;
+
+	*folded = false;
+	chain_info(f->rs, ri, false, &hi);
+	if (hi.fail)
+		rc = -1;
+	else if (reads_static(f, &hi) && sim_save(f->sim, &mark) == 0) {
+		writes = f->sim->n_writes;
+		errors = sim_errors(f->sim);
+		f->sim->phase = phn;
+		result = waf_eval_chain(f->sim, ri, false);
+		*folded = !result && f->sim->n_writes == writes &&
+			  sim_errors(f->sim) == errors;
+		sim_restore(f->sim, &mark);
+	}
+	sim_mark_free(&mark);
+	chain_info_free(&hi);
+	return rc;
+}
+
+/*
+ * Rule ri at step s of phase phn. A rule that reads only static keys is
  * run on the simulated TX: what it did decides. It matched with no
  * effect, or did not match: folded. It wrote TX (a setvar, maybe of a
  * chain that failed further on), with nothing else: hoisted if nothing
@@ -390,15 +441,28 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 	struct waf_rule *r = &rs->rules[ri];
 	struct sim_mark mark = { 0 };
 	struct chain_info ci;
-	bool result, wrote, effects, hoist = false;
+	bool result = false, wrote, effects, hoist = false, folded;
 	uint64_t errors;
 	uint32_t writes;
 	int rc = 0;
 
-	chain_info(rs, ri, &ci);
-	if (ci.fail || s < *skip_until || ci.dynamic || ci.unfoldable ||
-	    keys_meet(&ci.reads, &f->dyn_writes)) {
-		rc = ci.fail ? -1 : at_runtime(f, &ci);
+	chain_info(rs, ri, true, &ci);
+	if (ci.fail) {
+		rc = -1;
+		goto out;
+	}
+	if (s < *skip_until) {
+		rc = at_runtime(f, &ci);
+		goto out;
+	}
+	if (!reads_static(f, &ci)) {
+		folded = false;
+		if (r->next != WAF_NONE)
+			rc = fold_head(f, ri, phn, &folded);
+		if (rc == 0 && folded)
+			goto fold;	/* never matches: nothing it does */
+		if (rc == 0)
+			rc = at_runtime(f, &ci);
 		goto out;
 	}
 	if (sim_save(f->sim, &mark) < 0) {
@@ -408,7 +472,7 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 	writes = f->sim->n_writes;
 	errors = sim_errors(f->sim);
 	f->sim->phase = phn;
-	result = waf_eval_chain(f->sim, ri);
+	result = waf_eval_chain(f->sim, ri, true);
 	wrote = f->sim->n_writes != writes;
 	/* a full arena or TX, a PCRE2 limit: a request might fare better */
 	effects = (result && (ci.ctl || ci.disrupts || ci.logs)) ||
@@ -425,6 +489,7 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 	}
 	if (!hoist)
 		sim_restore(f->sim, &mark);	/* its arena use, no more */
+fold:
 	r->fold = result ? WAF_FOLD_TRUE : WAF_FOLD_FALSE;
 	r->fold_next = s + 1;
 	if (result)
@@ -465,7 +530,7 @@ has_stale_reader(const struct mg_waf_ruleset *rs)
 
 			if (rs->rules[ri].flags & WRF_MARKER)
 				continue;
-			chain_info(rs, ri, &ci);
+			chain_info(rs, ri, true, &ci);
 			stale = ci.stale_reader || ci.fail;
 			chain_info_free(&ci);
 			if (stale)
@@ -516,7 +581,7 @@ waf_fold_image(struct mg_waf_ctx *c)
 	waf_store_reset(c);
 	for (uint32_t i = 0; i < rs->n_prologue; i++) {
 		c->phase = rs->rules[rs->prologue[i]].phase;
-		waf_eval_chain(c, rs->prologue[i]);
+		waf_eval_chain(c, rs->prologue[i], true);
 	}
 	c->n_matched = 0;
 	c->has_matched_var = false;
@@ -534,5 +599,63 @@ waf_fold_image(struct mg_waf_ctx *c)
 	c->memory += c->n_store * sizeof(*c->store) + sizeof(c->slots) +
 		     c->arena_used;
 	memset(c->counters, 0, sizeof(c->counters));
+	return 0;
+}
+
+/*
+ * A run: consecutive grouped chain heads of one tier, neither folded nor
+ * markers. A head without a hit does nothing but clear MATCHED_VAR, so
+ * run_phase goes from it to the next head of the run with a hit, or past
+ * the run, in one step. A runtime jump landing inside a run starts there.
+ * Markers and folded rules are followed here, once: live[s] is where a
+ * request arriving at step s has something to do (CRS PL1: 138 of the
+ * 193 steps a benign GET went through).
+ */
+int
+waf_plan_runs(struct mg_waf_ruleset *rs)
+{
+	rs->rule_step = malloc((rs->n_rules + 1) * sizeof(*rs->rule_step));
+	if (rs->rule_step == NULL)
+		return -1;
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		rs->rule_step[i] = WAF_NONE;
+	for (uint8_t phn = 1; phn <= 2; phn++) {
+		struct waf_phase *ph = &rs->phases[phn];
+		uint32_t end = ph->n_steps;
+
+		ph->run_end = malloc((ph->n_steps + 1) * sizeof(uint32_t));
+		ph->live = malloc((ph->n_steps + 1) * sizeof(uint32_t));
+		if (ph->run_end == NULL || ph->live == NULL)
+			return -1;
+		ph->live[ph->n_steps] = ph->n_steps;
+		if (ph->n_steps > rs->max_steps)
+			rs->max_steps = ph->n_steps;
+		for (uint32_t s = ph->n_steps; s-- > 0;) {
+			const struct waf_rule *r = &rs->rules[ph->steps[s]];
+			const struct waf_rule *nx = s + 1 < ph->n_steps ?
+				&rs->rules[ph->steps[s + 1]] : NULL;
+			bool grouped = !(r->flags & WRF_MARKER) &&
+				       r->group != WAF_NONE &&
+				       r->fold == WAF_FOLD_NONE;
+
+			if (!(r->flags & WRF_MARKER))
+				rs->rule_step[ph->steps[s]] = s;
+			/* jumps go forward: live[] after s is known */
+			if (r->flags & WRF_MARKER)
+				ph->live[s] = ph->live[s + 1];
+			else if (r->fold != WAF_FOLD_NONE)
+				ph->live[s] = ph->live[(r->fold & WAF_FOLD_TRUE) ?
+						      r->fold_next : s + 1];
+			else
+				ph->live[s] = s;
+			/* a run goes on while the next step is a grouped head
+			 * of the same tier */
+			if (!grouped || nx == NULL || (nx->flags & WRF_MARKER) ||
+			    nx->group == WAF_NONE || nx->fold != WAF_FOLD_NONE ||
+			    nx->tier != r->tier)
+				end = s + 1;
+			ph->run_end[s] = end;
+		}
+	}
 	return 0;
 }

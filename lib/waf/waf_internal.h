@@ -373,6 +373,13 @@ struct waf_netlist {
 struct waf_phase {
 	uint32_t *steps;	/* rule indices */
 	uint32_t n_steps;
+	/* for a grouped chain head: the end of the run of grouped heads of
+	 * its tier it starts (the first step that is not one), so that the
+	 * heads without a hit are passed over at once (waf_fold.c) */
+	uint32_t *run_end;
+	/* the first step at or after each that a request must look at:
+	 * markers and folded rules followed (with no ctl:ruleRemove*) */
+	uint32_t *live;
 };
 
 /*
@@ -471,6 +478,8 @@ struct mg_waf_ruleset {
 
 	struct waf_phase phases[6];	/* [1..5] */
 	uint32_t *prologue;		/* hoisted chain heads, in order */
+	uint32_t *rule_step;		/* chain head -> its step, else NONE */
+	uint32_t max_steps;		/* of phases 1 and 2 */
 	uint32_t n_prologue, prologue_cap;
 	struct waf_scanset scan[3];	/* [1..2] */
 	uint64_t trigger[64][4];	/* per transformation: bytes that may
@@ -576,5 +585,7 @@ void waf_warn(struct mg_waf_ruleset *rs, const char *fmt, ...)
 
 /* Fold the rules no request can change (waf_fold.c), at load */
 int waf_fold(struct mg_waf_ruleset *rs);
+/* The runs of grouped rules run_phase may pass over (after folding) */
+int waf_plan_runs(struct mg_waf_ruleset *rs);
 
 #endif /* MG_WAF_INTERNAL_H */

@@ -222,7 +222,7 @@ load(const struct mg_waf_conf *conf, const char *tname, const char *text,
 	if (waf_hs_build(rs, conf->cache_dir, err, errlen) < 0)
 		goto fail;
 	rs->stats.compile_us = waf_now_us() - t1;
-	if (!conf->no_fold && waf_fold(rs) < 0) {
+	if ((!conf->no_fold && waf_fold(rs) < 0) || waf_plan_runs(rs) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -257,8 +257,12 @@ mg_waf_ruleset_free(struct mg_waf_ruleset *rs)
 	waf_hs_free(rs);
 	for (uint32_t i = 0; i < rs->n_regexes; i++)
 		pcre2_code_free(rs->regexes[i].code);
-	for (int ph = 0; ph < 6; ph++)
+	for (int ph = 0; ph < 6; ph++) {
 		free(rs->phases[ph].steps);
+		free(rs->phases[ph].run_end);
+		free(rs->phases[ph].live);
+	}
+	free(rs->rule_step);
 	free(rs->s.buf);
 	free(rs->rules);
 	free(rs->prologue);

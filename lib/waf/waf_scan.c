@@ -155,8 +155,12 @@ hit_add(struct mg_waf_ctx *c, const struct waf_target *t, uint32_t id,
 	h->phrase = t->pat_phrase[id];
 	h->next = WAF_NONE;
 	if (rh->gen != c->gen) {
+		uint32_t st = c->rs->rule_step[ri];
+
 		rh->gen = c->gen;
 		rh->first = c->n_hits;
+		if (st != WAF_NONE)
+			c->hit_steps[st >> 6] |= 1ull << (st & 63);
 	} else {
 		c->hits[rh->last].next = c->n_hits;
 	}

@@ -29,27 +29,21 @@ word_match(const struct waf_regex *re, const uint8_t *w, const uint8_t *key,
 }
 
 bool
-waf_key_match(struct mg_waf_ctx *c, const struct waf_var *v,
-	      const uint8_t *key, uint32_t len)
+waf_key_match_regex(struct mg_waf_ctx *c, const struct waf_var *v,
+		    const uint8_t *key, uint32_t len)
 {
 	const struct mg_waf_ruleset *rs = c->rs;
+	const struct waf_regex *re = &rs->regexes[v->regex];
+	int rc;
 
-	if (v->flags & WVF_KEY)
-		return waf_ieq(key, len, waf_str(rs, v->key), v->key_len);
-	if (v->flags & WVF_REGEX) {
-		const struct waf_regex *re = &rs->regexes[v->regex];
-		int rc;
-
-		if (re->lit_kind != WLK_NONE)
-			return word_match(re, (const uint8_t *)waf_str(rs,
-					  re->lit), key ? key : empty, len);
-		rc = pcre2_match(re->code, key ? key : empty, len, 0, 0,
-				 c->md, c->mctx);
-		if (rc < -1)
-			c->counters[MG_WAF_C_PCRE_ERROR]++;
-		return rc >= 0;
-	}
-	return true;
+	if (re->lit_kind != WLK_NONE)
+		return word_match(re, (const uint8_t *)waf_str(rs, re->lit),
+				  key ? key : empty, len);
+	rc = pcre2_match(re->code, key ? key : empty, len, 0, 0, c->md,
+			 c->mctx);
+	if (rc < -1)
+		c->counters[MG_WAF_C_PCRE_ERROR]++;
+	return rc >= 0;
 }
 
 static uint32_t
