@@ -59,8 +59,12 @@ static struct mg_config *
 load(const char *path)
 {
 	unsigned n_errors = 0;
-	struct mg_config *cfg = mg_config_load(path, stderr, &n_errors);
+	char *errors = NULL;
+	struct mg_config *cfg = mg_config_load(path, &errors, &n_errors);
 
+	if (errors != NULL)
+		fputs(errors, stderr);
+	free(errors);
 	if (cfg == NULL)
 		fprintf(stderr, "%s: %u error%s\n", path, n_errors,
 			n_errors == 1 ? "" : "s");

@@ -135,8 +135,9 @@ void cfg_error_at(struct cfg_ctx *ctx, const config_setting_t *s,
  * checks that would only repeat it in other words stay quiet. */
 bool cfg_ok(const struct cfg_ctx *ctx, const char *path);
 
-/* Print the messages sorted by line to OUT (may be NULL) and free them. */
-void cfg_flush(struct cfg_ctx *ctx, FILE *out);
+/* The messages sorted by line, one per line, in one string to free (NULL
+ * when out of memory); the messages are freed. */
+char *cfg_flush(struct cfg_ctx *ctx);
 
 /* Quote a value for a message: escaped and cut short. */
 const char *cfg_quote(const char *s, char *buf, size_t len);

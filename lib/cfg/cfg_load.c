@@ -760,19 +760,33 @@ load_section(struct cfg_ctx *ctx, const config_setting_t *g,
 	}
 }
 
+/* "TEXT\n" in a string of its own, NULL when out of memory */
+static char *
+one_message(const char *where, const char *what)
+{
+	size_t len = strlen(where) + strlen(what) + 4;
+	char *m = malloc(len);
+
+	if (m != NULL)
+		snprintf(m, len, "%s: %s\n", where, what);
+	return m;
+}
+
 struct mg_config *
-mg_config_load(const char *path, FILE *errors, unsigned *n_errors)
+mg_config_load(const char *path, char **errors, unsigned *n_errors)
 {
 	struct cfg_ctx ctx = { .file = path };
 	struct mg_config *cfg;
-	char *dir_buf;
+	char *dir_buf, *text;
 	unsigned n;
 	FILE *fp;
 
+	if (errors != NULL)
+		*errors = NULL;
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL) {
 		if (errors != NULL)
-			fprintf(errors, "%s: out of memory\n", path);
+			*errors = one_message(path, "out of memory");
 		if (n_errors != NULL)
 			*n_errors = 1;
 		return NULL;
@@ -809,9 +823,9 @@ mg_config_load(const char *path, FILE *errors, unsigned *n_errors)
 			snprintf(where, sizeof(where), "%s", file);
 		/* Not through cfg_error: the location comes from libconfig. */
 		if (errors != NULL)
-			fprintf(errors, "%s: %s\n", where,
-				config_error_text(&ctx.lc) ?
-				config_error_text(&ctx.lc) : "cannot read");
+			*errors = one_message(where, config_error_text(&ctx.lc) ?
+					      config_error_text(&ctx.lc) :
+					      "cannot read");
 		n = 1;
 		goto out_read;
 	}
@@ -820,7 +834,11 @@ mg_config_load(const char *path, FILE *errors, unsigned *n_errors)
 	cfg_check(&ctx);
 out:
 	n = ctx.n_msgs + (ctx.oom ? 1 : 0);
-	cfg_flush(&ctx, errors);
+	text = cfg_flush(&ctx);
+	if (errors != NULL)
+		*errors = text;
+	else
+		free(text);
 out_read:
 	config_destroy(&ctx.lc);
 	if (n_errors != NULL)

@@ -198,20 +198,36 @@ msg_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void
-cfg_flush(struct cfg_ctx *ctx, FILE *out)
+char *
+cfg_flush(struct cfg_ctx *ctx)
 {
+	static const char oom[] = ": out of memory while reporting errors\n";
+	size_t len = 1, n = 0;
+	char *text;
+
 	if (ctx->n_msgs > 1)
 		qsort(ctx->msgs, ctx->n_msgs, sizeof(ctx->msgs[0]), msg_cmp);
+	for (unsigned i = 0; i < ctx->n_msgs; i++)
+		len += strlen(ctx->msgs[i].text) + 1;
+	if (ctx->oom)
+		len += strlen(ctx->file) + sizeof(oom);
+	text = malloc(len);
 	for (unsigned i = 0; i < ctx->n_msgs; i++) {
-		if (out != NULL)
-			fprintf(out, "%s\n", ctx->msgs[i].text);
+		size_t l = strlen(ctx->msgs[i].text);
+
+		if (text != NULL) {
+			memcpy(text + n, ctx->msgs[i].text, l);
+			text[n + l] = '\n';
+			n += l + 1;
+		}
 		free(ctx->msgs[i].text);
 		free(ctx->msgs[i].path);
 	}
-	if (ctx->oom && out != NULL)
-		fprintf(out, "%s: out of memory while reporting errors\n",
-			ctx->file);
+	if (ctx->oom && text != NULL)
+		n += (size_t)sprintf(text + n, "%s%s", ctx->file, oom);
+	if (text != NULL)
+		text[n] = '\0';
 	free(ctx->msgs);
 	ctx->msgs = NULL;
+	return text;
 }

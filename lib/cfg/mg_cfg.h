@@ -575,15 +575,16 @@ struct mg_config {
 /**
  * Load, check and resolve a configuration file.
  *
- * Every problem found is written to @p errors (when not NULL) as one line
- * "FILE:LINE: what is wrong (what was expected)"; loading goes on after an
+ * Every problem found is one line "FILE:LINE: what is wrong (what was
+ * expected)" of the text *@p errors receives (when not NULL; the caller
+ * frees it; NULL if there was no room for it); loading goes on after an
  * error so that all of them are reported at once.
  *
  * @return a configuration to release with mg_config_free(), or NULL when the
  *         file could not be read or had at least one error. @p n_errors (when
  *         not NULL) receives the number of errors.
  */
-struct mg_config *mg_config_load(const char *path, FILE *errors,
+struct mg_config *mg_config_load(const char *path, char **errors,
 				 unsigned *n_errors);
 
 /** Release a configuration returned by mg_config_load(). */

@@ -48,12 +48,7 @@ read_all(const char *path)
 static struct mg_config *
 load(const char *path, char **out, unsigned *n)
 {
-	size_t len = 0;
-	FILE *m = open_memstream(out, &len);
-	struct mg_config *cfg = mg_config_load(path, m, n);
-
-	fclose(m);
-	return cfg;
+	return mg_config_load(path, out, n);
 }
 
 static void
