@@ -406,6 +406,8 @@ tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "waf_matched", sum.waf_matched);
 	rte_tel_data_add_dict_u64(d, "waf_blocked", sum.waf_blocked);
 	rte_tel_data_add_dict_u64(d, "waf_audit_dropped", sum.waf_audit_dropped);
+	rte_tel_data_add_dict_u64(d, "waf_bodies_held", sum.waf_bodies_held);
+	rte_tel_data_add_dict_u64(d, "waf_bodies_streamed", sum.waf_bodies_streamed);
 	rte_tel_data_add_dict_u64(d, "waf_audit_written", dp->waf_audit_lines);
 	rte_tel_data_add_dict_u64(d, "health_probes", sum.probes);
 	rte_tel_data_add_dict_u64(d, "health_probe_failures", sum.probe_failures);

@@ -211,6 +211,9 @@ struct mg_proxy_stats {
 	uint64_t tls_handshake_timeouts;	/* of the failures */
 	uint64_t tls_reloads, tls_reload_failures;
 	uint64_t waf_matched, waf_blocked, waf_audit_dropped;
+	/* request bodies held for inspection, and those streamed because
+	 * no rule of the policy reads them */
+	uint64_t waf_bodies_held, waf_bodies_streamed;
 	uint64_t upstream_tls_failures;
 };
 

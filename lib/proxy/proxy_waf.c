@@ -7,7 +7,9 @@
  * is answered before its body is read); then, when it has a body, the
  * body is read and held (zero-copy, as the mbuf chains it came in, up to
  * the policy's body_limit), and once it is all held the request is
- * evaluated from the start, head and body together: the worker has one
+ * evaluated from the start, head and body together (a policy none of
+ * whose phase-2 rules reads the body, or with body access off, has its
+ * phase 2 run at once, and the body streams): the worker has one
  * WAF context per policy, and it serves other requests while a body comes
  * in, so a transaction never spans two events. Only a request the WAF
  * passes goes on to its route's action, the held body first. A body longer
@@ -141,9 +143,17 @@ px_waf_request(struct px_session *s)
 		v = mg_waf_end(ctx, res);
 		return verdict(s, ctx, res, v);
 	}
+	if (!mg_waf_wants_body(ctx)) {
+		/* no rule of the policy reads a body (or body access is
+		 * off): phase 2 now, and the body streams */
+		px->st.waf_bodies_streamed++;
+		v = mg_waf_end(ctx, res);
+		return verdict(s, ctx, res, v);
+	}
 	/* A body: held, then the request is evaluated again, whole (phase
 	 * 1 ran now so that a request blocked on its head is answered
 	 * before its body is read). */
+	px->st.waf_bodies_held++;
 	s->waf_hold = true;
 	s->waf_started = false;
 	s->waf_seen = 0;

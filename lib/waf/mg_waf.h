@@ -218,6 +218,15 @@ struct mg_waf_conn {
  */
 int mg_waf_begin(struct mg_waf_ctx *ctx, const uint8_t *head, size_t len,
 		 const struct mg_waf_conn *conn, struct mg_waf_result *res);
+/*
+ * After mg_waf_begin passed: whether phase 2 would read the body. False
+ * when body access is off (SecRequestBodyAccess, or a phase-1
+ * ctl:requestBodyAccess) or no phase-2 rule reads a variable a body
+ * gives (ARGS, REQUEST_BODY, FILES, XML...): then mg_waf_end may come at
+ * once, and the caller need not hold the body. CRS rules read ARGS and
+ * REQUEST_BODY: true.
+ */
+bool mg_waf_wants_body(const struct mg_waf_ctx *ctx);
 /* Body bytes, in order, any split; beyond the body limit they are cut. */
 void mg_waf_body(struct mg_waf_ctx *ctx, const uint8_t *data, size_t len);
 /* The body is complete: phase 2. Returns the verdict. */

@@ -791,6 +791,13 @@ mg_waf_begin(struct mg_waf_ctx *c, const uint8_t *head, size_t len,
 	return res->verdict;
 }
 
+bool
+mg_waf_wants_body(const struct mg_waf_ctx *c)
+{
+	return c->req != NULL && !c->done && !c->allow && c->body_access &&
+	       c->engine != WE_OFF && c->rs->body_read;
+}
+
 void
 mg_waf_body(struct mg_waf_ctx *c, const uint8_t *data, size_t len)
 {

@@ -602,6 +602,99 @@ waf_fold_image(struct mg_waf_ctx *c)
 	return 0;
 }
 
+/* A variable whose values come from the request body, in whole or in
+ * part (ARGS: the query's and the body's) */
+static bool
+from_body(unsigned v)
+{
+	switch (v) {
+	case WV_ARGS:
+	case WV_ARGS_NAMES:
+	case WV_ARGS_POST:
+	case WV_ARGS_POST_NAMES:
+	case WV_ARGS_COMBINED_SIZE:
+	case WV_REQUEST_BODY:
+	case WV_REQUEST_BODY_LENGTH:
+	case WV_FULL_REQUEST_LENGTH:
+	case WV_FILES:
+	case WV_FILES_NAMES:
+	case WV_FILES_SIZES:
+	case WV_FILES_COMBINED_SIZE:
+	case WV_MULTIPART_PART_HEADERS:
+	case WV_MULTIPART_FILENAME:
+	case WV_MULTIPART_NAME:
+	case WV_MULTIPART_BOUNDARY_QUOTED:
+	case WV_MULTIPART_BOUNDARY_WHITESPACE:
+	case WV_MULTIPART_DATA_AFTER:
+	case WV_MULTIPART_DATA_BEFORE:
+	case WV_MULTIPART_FILE_LIMIT_EXCEEDED:
+	case WV_MULTIPART_HEADER_FOLDING:
+	case WV_MULTIPART_INVALID_HEADER_FOLDING:
+	case WV_MULTIPART_INVALID_PART:
+	case WV_MULTIPART_INVALID_QUOTING:
+	case WV_MULTIPART_LF_LINE:
+	case WV_MULTIPART_CRLF_LF_LINES:
+	case WV_MULTIPART_MISSING_SEMICOLON:
+	case WV_MULTIPART_STRICT_ERROR:
+	case WV_MULTIPART_UNMATCHED_BOUNDARY:
+	case WV_REQBODY_ERROR:
+	case WV_REQBODY_ERROR_MSG:
+	case WV_REQBODY_PROCESSOR_ERROR:
+	case WV_REQBODY_PROCESSOR_ERROR_MSG:
+	case WV_INBOUND_DATA_ERROR:
+	case WV_URLENCODED_ERROR:
+	case WV_XML:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+tmpl_from_body(const struct mg_waf_ruleset *rs, uint32_t t)
+{
+	if (t == WAF_NONE)
+		return false;
+	for (uint32_t i = 0; i < rs->tmpls[t].n_segs; i++)
+		if (from_body(rs->segs[rs->tmpls[t].seg_off + i].var))
+			return true;
+	return false;
+}
+
+/* Some rule of phase 2 reads a variable the body gives, or expands one */
+static bool
+phase2_reads_body(const struct mg_waf_ruleset *rs)
+{
+	const struct waf_phase *ph = &rs->phases[2];
+
+	for (uint32_t s = 0; s < ph->n_steps; s++)
+		for (uint32_t k = ph->steps[s]; k != WAF_NONE;
+		     k = rs->rules[k].next) {
+			const struct waf_rule *r = &rs->rules[k];
+
+			if (r->flags & WRF_MARKER)
+				break;
+			for (uint32_t i = 0; i < r->n_vars; i++)
+				if (from_body(rs->vars[r->var_off + i].id))
+					return true;
+			if (tmpl_from_body(rs, r->op_arg) ||
+			    tmpl_from_body(rs, r->msg) ||
+			    tmpl_from_body(rs, r->logdata))
+				return true;
+			for (uint32_t i = 0; i < r->n_acts; i++) {
+				const struct waf_act *a =
+					&rs->acts[r->act_off + i];
+
+				if (a->kind <= WA_SETVAR_DEL &&
+				    (tmpl_from_body(rs, a->key) ||
+				     (a->kind != WA_SETVAR_DEL &&
+				      tmpl_from_body(rs, a->val))))
+					return true;
+			}
+		}
+	return false;
+}
+
 /*
  * A run: consecutive grouped chain heads of one tier, neither folded nor
  * markers. A head without a hit does nothing but clear MATCHED_VAR, so
@@ -614,6 +707,7 @@ waf_fold_image(struct mg_waf_ctx *c)
 int
 waf_plan_runs(struct mg_waf_ruleset *rs)
 {
+	rs->body_read = phase2_reads_body(rs);
 	rs->rule_step = malloc((rs->n_rules + 1) * sizeof(*rs->rule_step));
 	if (rs->rule_step == NULL)
 		return -1;

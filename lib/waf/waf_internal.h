@@ -479,6 +479,8 @@ struct mg_waf_ruleset {
 	struct waf_phase phases[6];	/* [1..5] */
 	uint32_t *prologue;		/* hoisted chain heads, in order */
 	uint32_t *rule_step;		/* chain head -> its step, else NONE */
+	bool body_read;			/* a phase-2 rule reads what a body
+					 * gives (waf_plan_runs) */
 	uint32_t max_steps;		/* of phases 1 and 2 */
 	uint32_t n_prologue, prologue_cap;
 	struct waf_scanset scan[3];	/* [1..2] */

@@ -57,5 +57,7 @@ out=$(in_client curl -s --max-time 5 -w ' %{http_code}' -d 'comment=<script>aler
 	http://10.10.0.100/comments)
 check_match "block mode: XSS in a form body (held and inspected) answered 403" ' 403$' "$out"
 check_ge "blocked requests counted" 2 "$(mg_telemetry /meshgate/http /meshgate/http waf_blocked)"
+check_ge "bodies held for the CRS (its rules read ARGS and REQUEST_BODY)" 2 \
+	"$(mg_telemetry /meshgate/http /meshgate/http waf_bodies_held)"
 mg_stop
 lab_done

@@ -1183,19 +1183,10 @@ cfg_breaker_pending(void)
 	cfg->clusters[C_ONE].breakers.max_pending_requests = 2;
 }
 
-/*
- * The WAF holds the bodies of two requests on one worker at once (A's body
- * arrives in two parts, B comes and goes between them): each is judged on
- * its own whole body. The worker's WAF context serves one request at a
- * time, so a body is inspected only once it is all held.
- */
+/* WAF policy 0 on listener 0, with these rules */
 static void
-cfg_waf(void)
+cfg_waf_rules(const char *rules)
 {
-	static const char rules[] =
-		"SecRuleEngine On\n"
-		"SecRequestBodyAccess On\n"
-		"SecRule ARGS:q \"@contains attack\" \"id:1001,phase:2,deny,status:403\"\n";
 	char err[MG_WAF_ERRLEN];
 
 	cfg->n_waf = 1;
@@ -1212,6 +1203,21 @@ cfg_waf(void)
 	if (pt_waf == NULL)
 		fprintf(stderr, "mg_waf_load_text: %s\n", err);
 	MG_CHECK(pt_waf != NULL);
+}
+
+/*
+ * The WAF holds the bodies of two requests on one worker at once (A's body
+ * arrives in two parts, B comes and goes between them): each is judged on
+ * its own whole body. The worker's WAF context serves one request at a
+ * time, so a body is inspected only once it is all held.
+ */
+static void
+cfg_waf(void)
+{
+	cfg_waf_rules("SecRuleEngine On\n"
+		      "SecRequestBodyAccess On\n"
+		      "SecRule ARGS:q \"@contains attack\" "
+		      "\"id:1001,phase:2,deny,status:403\"\n");
 }
 
 static void
@@ -1244,6 +1250,66 @@ test_waf_concurrent_bodies(void)
 	MG_CHECK_EQ(wait_responses(a, 1, r, 2, 1000000), 1);
 	MG_CHECK_EQ(r[0].status, 403);
 	MG_CHECK_EQ(pstats().waf_blocked, 2);
+	MG_CHECK_EQ(pstats().waf_bodies_held, 3);
+	MG_CHECK_EQ(pstats().waf_bodies_streamed, 0);
+}
+
+/* The body bytes upstream servers have of requests still coming in */
+static uint64_t
+upstream_partial_body(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < MAX_SCONNS; i++)
+		if (sconns[i].used && sconns[i].in_body)
+			n += sconns[i].body_len;
+	return n;
+}
+
+/*
+ * A policy none of whose phase-2 rules reads the body (here: a header
+ * field): the body is not held; it reaches the upstream as it comes, and
+ * a request blocked on its head never sends it.
+ */
+static void
+cfg_waf_headers_only(void)
+{
+	cfg_waf_rules("SecRuleEngine On\n"
+		      "SecRequestBodyAccess On\n"
+		      "SecRule REQUEST_HEADERS:X-Probe \"@contains attack\" "
+		      "\"id:1002,phase:2,deny,status:403\"\n");
+}
+
+static void
+test_waf_body_streams(void)
+{
+	static const char head[] = "POST /echo HTTP/1.1\r\nHost: one.test\r\n"
+		"Content-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 12\r\n\r\n";
+	struct client *a = cl_open();
+	struct resp r[2];
+	char req[512];
+
+	snprintf(req, sizeof(req), "%sq=att", head);
+	cl_sends(a, req);
+	run(20000);
+	/* the first 5 bytes are upstream before the other 7 are sent */
+	MG_CHECK_EQ(upstream_partial_body(), 5);
+	cl_sends(a, "ack+now");
+	MG_CHECK_EQ(wait_responses(a, 1, r, 2, 1000000), 1);
+	MG_CHECK_EQ(r[0].status, 200);
+	MG_CHECK(body_has(&r[0], "body-length: 12\n"));
+	MG_CHECK_EQ(pstats().waf_bodies_streamed, 1);
+	MG_CHECK_EQ(pstats().waf_bodies_held, 0);
+	/* blocked on a header field: 403, nothing of it upstream */
+	a = cl_open();
+	snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: one.test\r\n"
+		 "X-Probe: attack\r\nContent-Length: 12\r\n\r\nq=att");
+	cl_sends(a, req);
+	MG_CHECK_EQ(wait_responses(a, 1, r, 2, 1000000), 1);
+	MG_CHECK_EQ(r[0].status, 403);
+	MG_CHECK_EQ(upstream_partial_body(), 0);
+	MG_CHECK_EQ(pstats().waf_blocked, 1);
 }
 
 static const struct {
@@ -1277,6 +1343,7 @@ static const struct {
 	{ "upgrade_idle", test_upgrade_idle, NULL },
 	{ "health_probe", test_health_probe, NULL },
 	{ "waf_concurrent_bodies", test_waf_concurrent_bodies, cfg_waf },
+	{ "waf_body_streams", test_waf_body_streams, cfg_waf_headers_only },
 };
 
 int

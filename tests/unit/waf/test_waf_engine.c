@@ -466,6 +466,54 @@ test_fold(void)
 	       "2,3", MG_WAF_DENY);
 }
 
+/* mg_waf_wants_body after the head of a POST, for rules text */
+static int
+wants_body(const char *rules)
+{
+	static const char head[] = "POST /f HTTP/1.1\r\nHost: h\r\n"
+		"Content-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 3\r\n\r\n";
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs;
+	struct mg_waf_ctx *ctx;
+	struct mg_waf_result res;
+	int w = -1;
+
+	rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
+	ctx = rs ? mg_waf_ctx_create(rs, &conf) : NULL;
+	if (ctx && mg_waf_begin(ctx, (const uint8_t *)head, strlen(head),
+				NULL, &res) == MG_WAF_PASS)
+		w = mg_waf_wants_body(ctx);
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+	return w;
+}
+
+/*
+ * The body is wanted only when a phase-2 rule reads what it gives, and
+ * body access is on.
+ */
+static void
+test_wants_body(void)
+{
+	MG_CHECK_EQ(wants_body("SecRule ARGS \"@rx x\" \"id:1,phase:2\"\n"), 1);
+	MG_CHECK_EQ(wants_body("SecRule REQUEST_HEADERS \"@rx x\" "
+			       "\"id:1,phase:2,setvar:tx.a=%{REQUEST_BODY}\"\n"),
+		    1);
+	MG_CHECK_EQ(wants_body("SecRule &FILES \"@gt 0\" \"id:1,phase:2\"\n"),
+		    1);
+	/* the head alone, in either phase; ARGS in phase 1 are the query's */
+	MG_CHECK_EQ(wants_body("SecRule REQUEST_HEADERS|ARGS_GET|REQUEST_URI "
+			       "\"@rx x\" \"id:1,phase:2\"\n"
+			       "SecRule ARGS \"@rx x\" \"id:2,phase:1\"\n"), 0);
+	MG_CHECK_EQ(wants_body("SecRequestBodyAccess Off\n"
+			       "SecRule ARGS \"@rx x\" \"id:1,phase:2\"\n"), 0);
+	MG_CHECK_EQ(wants_body("SecRule REQUEST_METHOD \"@streq POST\" "
+			       "\"id:1,phase:1,pass,nolog,"
+			       "ctl:requestBodyAccess=Off\"\n"
+			       "SecRule ARGS \"@rx x\" \"id:2,phase:2\"\n"), 0);
+}
+
 int
 main(void)
 {
@@ -480,5 +528,6 @@ main(void)
 	test_audit();
 	test_bad_input();
 	test_fold();
+	test_wants_body();
 	return mg_test_done("test_waf_engine");
 }

@@ -303,6 +303,7 @@ check_fold(const struct mg_waf_conf *base, uint8_t pl)
 	MG_CHECK(rs->stats.folded >= 60);
 	MG_CHECK(rs->stats.hoisted >= 15);
 	MG_CHECK_EQ(ref->stats.folded, 0);
+	MG_CHECK(rs->body_read);	/* ARGS, REQUEST_BODY: bodies are held */
 	/* tx.executing_paranoia_level and the other defaults: hoisted */
 	r = waf_test_rule(rs, 901150);
 	MG_CHECK(r && (r->fold & WAF_FOLD_HOISTED));
