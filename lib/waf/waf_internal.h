@@ -338,6 +338,9 @@ struct waf_regex {
 	uint8_t lit_kind;	/* enum waf_lit_kind */
 	uint16_t lit_len;
 	uint32_t lit;		/* string, lowercase */
+	/* "^.*$" and the like: with DOTALL, every value matches whole
+	 * (920450 captures each header name so) */
+	bool match_all;
 };
 
 enum waf_lit_kind {

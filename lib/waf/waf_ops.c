@@ -51,7 +51,15 @@ bool
 waf_rx_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 	     const uint8_t *s, uint32_t len)
 {
-	return rx_run(c, c->rs->regexes[r->op_data].code, r, s, len);
+	const struct waf_regex *re = &c->rs->regexes[r->op_data];
+
+	if (re->match_all) {
+		/* the whole value is the match: no PCRE2 call */
+		if (r->flags & WRF_CAPTURE)
+			waf_set_capture(c, 0, s ? s : (const uint8_t *)"", len);
+		return true;
+	}
+	return rx_run(c, re->code, r, s, len);
 }
 
 /*

@@ -87,6 +87,12 @@ waf_regex_add(struct waf_parser *p, const char *pat, size_t len,
 	re->code = code;
 	re->pattern = str_add(p, pat, len);
 	re->capture_count = (uint16_t)caps;
+	/* DOTALL: .* takes all of any value, ^ and $ hold at its ends */
+	re->match_all = caps == 0 &&
+			((len == 4 && memcmp(pat, "^.*$", 4) == 0) ||
+			 (len == 3 && (memcmp(pat, "^.*", 3) == 0 ||
+				       memcmp(pat, ".*$", 3) == 0)) ||
+			 (len == 2 && memcmp(pat, ".*", 2) == 0));
 	re->hs_mode = WHM_PCRE_ONLY;
 	if (re->pattern == WAF_NONE)
 		return WAF_NONE;

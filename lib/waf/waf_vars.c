@@ -17,14 +17,22 @@ static bool
 word_match(const struct waf_regex *re, const uint8_t *w, const uint8_t *key,
 	   uint32_t len)
 {
-	for (uint32_t i = 0; i + re->lit_len <= len; i++) {
-		if (re->lit_kind == WLK_LINE_START && i > 0 &&
-		    key[i - 1] != '\n')
-			continue;
+	const uint8_t *p = key, *end = key + len;
+
+	if (re->lit_kind == WLK_LINE_START) {
+		/* at the start and after each newline (MULTILINE) */
+		while (p != NULL && (size_t)(end - p) >= re->lit_len) {
+			if (waf_ieq(p, re->lit_len, w, re->lit_len))
+				return true;
+			p = memchr(p, '\n', (size_t)(end - p));
+			p = p ? p + 1 : NULL;
+		}
+		return false;
+	}
+	for (uint32_t i = 0; i + re->lit_len <= len; i++)
 		if (waf_lower(key[i]) == w[0] &&
 		    waf_ieq(key + i, re->lit_len, w, re->lit_len))
 			return true;
-	}
 	return false;
 }
 

@@ -619,9 +619,61 @@ test_long_chains(void)
 	}
 }
 
+/*
+ * "^.*$", "^.*", ".*$" and ".*" are taken as matching every value whole
+ * (no PCRE2 call): PCRE2 with ModSecurity's DOTALL|MULTILINE agrees on
+ * random values with newlines, carriage returns and NULs, and on "".
+ */
+static void
+test_match_all(void)
+{
+	static const char *const pats[] = { "^.*$", "^.*", ".*$", ".*" };
+	static const char alphabet[] = "ab\n\r\0 Z.*$^";
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	struct mg_waf_conf conf = { 0 };
+	unsigned bad = 0;
+
+	srand(11);
+	for (unsigned k = 0; k < 4; k++) {
+		char text[128];
+		pcre2_code *code;
+		struct mg_waf_ruleset *rs;
+		int en;
+		PCRE2_SIZE eo;
+
+		snprintf(text, sizeof(text), "SecRule ARGS \"@rx %s\" "
+			 "\"id:1,phase:2,capture\"\n", pats[k]);
+		rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+		MG_CHECK(rs && rs->regexes[waf_test_rule(rs, 1)->op_data].match_all);
+		mg_waf_ruleset_free(rs);
+		code = pcre2_compile((PCRE2_SPTR)pats[k], PCRE2_ZERO_TERMINATED,
+				     PCRE2_DOTALL | PCRE2_MULTILINE, &en, &eo,
+				     NULL);
+		for (unsigned i = 0; code && i < 5000; i++) {
+			uint8_t v[24];
+			size_t len = i == 0 ? 0 : (size_t)(rand() % 24);
+			PCRE2_SIZE *ov;
+
+			for (size_t j = 0; j < len; j++)
+				v[j] = (uint8_t)alphabet[rand() %
+						(sizeof(alphabet) - 1)];
+			if (pcre2_match(code, v, len, 0, 0, md, NULL) < 1) {
+				bad++;
+				continue;
+			}
+			ov = pcre2_get_ovector_pointer(md);
+			bad += ov[0] != 0 || ov[1] != len;
+		}
+		pcre2_code_free(code);
+	}
+	MG_CHECK_EQ(bad, 0);
+	pcre2_match_data_free(md);
+}
+
 int
 main(void)
 {
+	test_match_all();
 	test_word_selectors();
 	test_long_chains();
 	test_grouping();
