@@ -68,6 +68,7 @@ mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 	c->hits = take(c, c->hits_cap * sizeof(*c->hits));
 	c->rule_hits = take(c, rs->n_rules * sizeof(*c->rule_hits));
 	c->hit_steps = take(c, (rs->max_steps / 64 + 1) * sizeof(uint64_t));
+	c->digest[0].len = c->digest[1].len = UINT32_MAX;
 	c->tscratch_size = WAF_TSCRATCH_SIZE;
 	c->tscratch = take(c, c->tscratch_size);
 	if (!c->arena || !c->req_arena || !c->tbuf[0] || !c->tbuf[1] ||

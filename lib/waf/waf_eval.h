@@ -33,6 +33,8 @@ struct waf_kvent {
 	uint32_t hash;
 	uint8_t coll;		/* enum waf_var_id */
 	uint8_t dead;		/* deleted by setvar:! */
+	uint8_t key_nl;		/* the key has a newline (^ of a selector
+				 * may match after it) */
 };
 
 #define WAF_STORE_MAX 1024		/* entries per request */
@@ -76,6 +78,17 @@ struct waf_byteset {
 	uint64_t bits[4];
 };
 #define WAF_BYTESETS 512
+
+/* The last digest of each kind (t:sha1, t:md5) and what it was of:
+ * 901318 hashes the User-Agent of every request, and a worker sees the
+ * same few again and again. */
+#define WAF_DIGEST_INPUT 512
+struct waf_digest_memo {
+	uint32_t len;		/* of the input; UINT32_MAX: empty */
+	uint8_t out_len;
+	uint8_t out[20];
+	uint8_t in[WAF_DIGEST_INPUT];
+};
 
 /*
  * The scan memo: what the scan of a value found, for the next request
@@ -211,6 +224,7 @@ struct mg_waf_ctx {
 
 	struct waf_dynrx dyn[WAF_DYN_RX];
 	struct waf_byteset bytesets[WAF_BYTESETS];
+	struct waf_digest_memo digest[2];	/* sha1, md5 */
 	uint32_t req_gen;		/* bumps per request */
 	uint64_t counters[MG_WAF_C_MAX];
 	size_t memory;

@@ -25,6 +25,12 @@ byte_set(const uint8_t *p, uint32_t len, uint64_t b[4])
 	uint64_t b0 = 0, b1 = 0, b2 = 0, b3 = 0;
 	uint8_t seen[256];
 
+	if (len == 0) {
+		/* nothing to find, but t:length gives "0" and t:sha1 a
+		 * digest: every transformation may change an empty value */
+		b[0] = b[1] = b[2] = b[3] = ~0ull;
+		return;
+	}
 	if (len < 256) {
 		/* in registers: b may alias p, stores to it would chain */
 		for (uint32_t i = 0; i < len; i++) {
@@ -58,6 +64,32 @@ may_change(const uint64_t t[4], const uint64_t b[4])
 		(t[3] & b[3])) != 0;
 }
 
+/* t:sha1 or t:md5 of a short value: the last one of the kind again, or
+ * a new one remembered */
+static uint32_t
+digest_step(struct mg_waf_ctx *c, uint8_t t, const uint8_t *in, uint32_t len,
+	    uint8_t *out, size_t cap)
+{
+	struct waf_digest_memo *d = &c->digest[t == MG_WAF_T_MD5];
+	size_t n;
+
+	if (d->len == len && (len == 0 || memcmp(d->in, in, len) == 0) &&
+	    d->out_len <= cap) {
+		memcpy(out, d->out, d->out_len);
+		return d->out_len;
+	}
+	n = mg_waf_transform_apply(t, in, len, out, cap);
+	if (n == MG_WAF_TRANSFORM_E_CAP)
+		return 0;
+	if (n <= sizeof(d->out)) {
+		memcpy(d->in, in, len);
+		memcpy(d->out, out, n);
+		d->len = len;
+		d->out_len = (uint8_t)n;
+	}
+	return (uint32_t)n;
+}
+
 /* One step into out (cap bytes); an input too long for cap is cut first
  * (counted), never the output. */
 static uint32_t
@@ -70,6 +102,9 @@ step(struct mg_waf_ctx *c, uint8_t t, const uint8_t *in, uint32_t len,
 		c->counters[MG_WAF_C_VALUE_TRUNCATED]++;
 		len = cap > 32 ? (uint32_t)((cap - 32) / 4) : 0;
 	}
+	if ((t == MG_WAF_T_SHA1 || t == MG_WAF_T_MD5) &&
+	    len <= WAF_DIGEST_INPUT)
+		return digest_step(c, t, in, len, out, cap);
 	n = mg_waf_transform_apply(t, in, len, out, cap);
 	return n == MG_WAF_TRANSFORM_E_CAP ? 0 : (uint32_t)n;
 }

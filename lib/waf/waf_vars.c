@@ -74,6 +74,7 @@ static uint32_t
 from_store(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 	   uint32_t cap)
 {
+	const struct waf_regex *start = NULL;
 	uint32_t n = 0;
 
 	if (v->flags & WVF_KEY) {
@@ -84,13 +85,24 @@ from_store(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 		return e ? put(out, 0, cap, v->id, e->key, e->key_len, e->val,
 			       e->len) : 0;
 	}
+	/* TX:/^HEADER_NAME_/ over every key of TX: a key without a newline
+	 * matches when it starts with the word */
+	if ((v->flags & WVF_REGEX) &&
+	    c->rs->regexes[v->regex].lit_kind == WLK_LINE_START)
+		start = &c->rs->regexes[v->regex];
 	for (uint32_t i = 0; i < c->n_store; i++) {
 		const struct waf_kvent *e = &c->store[i];
 
 		if (e->coll != v->id || e->dead)
 			continue;
-		if (!waf_key_match(c, v, e->key, e->key_len))
+		if (start != NULL && !e->key_nl) {
+			if (e->key_len < start->lit_len ||
+			    !waf_ieq(e->key, start->lit_len,
+				     waf_str(c->rs, start->lit), start->lit_len))
+				continue;
+		} else if (!waf_key_match(c, v, e->key, e->key_len)) {
 			continue;
+		}
 		n = put(out, n, cap, v->id, e->key, e->key_len, e->val, e->len);
 	}
 	return n;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "mg_test.h"
 #include "waf_eval.h"
 #include "waf_test.h"
@@ -670,9 +672,59 @@ test_match_all(void)
 	pcre2_match_data_free(md);
 }
 
+/*
+ * A worker keeps its last t:sha1 and t:md5: the digests of a run of
+ * User-Agents, new, repeated and alternating, are what OpenSSL says (an
+ * empty one too: transformations that make something of nothing run on
+ * empty values).
+ */
+static void
+test_digest_memo(void)
+{
+	static const char rules[] =
+		"SecRule REQUEST_HEADERS:User-Agent \"@rx ^.*$\" \"id:1,"
+		"phase:1,pass,log,t:none,t:sha1,t:hexEncode,logdata:%{MATCHED_VAR}\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@rx ^.*$\" \"id:2,"
+		"phase:1,pass,log,t:none,t:md5,t:hexEncode,logdata:%{MATCHED_VAR}\"\n";
+	static const char *const agents[] = { "curl/8.0", "Mozilla/5.0",
+		"Mozilla/5.0", "curl/8.0", "", "Mozilla/5.0" };
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs = mg_waf_load_text("t.conf", rules, &conf,
+						     err, sizeof(err));
+	struct mg_waf_ctx *ctx = rs ? mg_waf_ctx_create(rs, &conf) : NULL;
+	unsigned bad = 0;
+
+	MG_CHECK(ctx != NULL);
+	for (unsigned i = 0; ctx && i < 6; i++) {
+		const EVP_MD *md[2] = { EVP_sha1(), EVP_md5() };
+		struct mg_waf_result res;
+		char req[256];
+
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: h\r\n"
+			 "User-Agent: %s\r\n\r\n", agents[i]);
+		mg_waf_eval(ctx, (const uint8_t *)req, strlen(req), NULL, &res);
+		MG_CHECK_EQ(res.n_matches, 2);
+		for (unsigned k = 0; k < 2 && k < res.n_matches; k++) {
+			uint8_t d[EVP_MAX_MD_SIZE];
+			char hex[2 * EVP_MAX_MD_SIZE + 1];
+			unsigned n = 0;
+
+			EVP_Digest(agents[i], strlen(agents[i]), d, &n, md[k],
+				   NULL);
+			for (unsigned j = 0; j < n; j++)
+				snprintf(hex + 2 * j, 3, "%02x", d[j]);
+			bad += strcmp(res.matches[k].data, hex) != 0;
+		}
+	}
+	MG_CHECK_EQ(bad, 0);
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+}
+
 int
 main(void)
 {
+	test_digest_memo();
 	test_match_all();
 	test_word_selectors();
 	test_long_chains();
