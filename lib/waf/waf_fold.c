@@ -696,6 +696,113 @@ phase2_reads_body(const struct mg_waf_ruleset *rs)
 }
 
 /*
+ * The steps of phase phn a request can reach: from the first, over
+ * markers and folded rules as run_phase passes them, and from a runtime
+ * rule to the next step and to its skipAfter. When a runtime ctl may
+ * remove rules (*removal), a folded rule that is not hoisted may be passed
+ * over or evaluated again: both ways. Jumps go forward: one pass.
+ */
+static void
+reachable(const struct mg_waf_ruleset *rs, uint8_t phn, bool both,
+	  uint8_t *reach, bool *removal)
+{
+	const struct waf_phase *ph = &rs->phases[phn];
+
+	memset(reach, 0, ph->n_steps + 1);
+	reach[0] = 1;
+	for (uint32_t s = 0; s < ph->n_steps; s++) {
+		const struct waf_rule *r = &rs->rules[ph->steps[s]];
+		bool runtime = r->fold == WAF_FOLD_NONE ||
+			       (both && !(r->fold & WAF_FOLD_HOISTED));
+
+		if (!reach[s])
+			continue;
+		if (r->flags & WRF_MARKER) {
+			reach[s + 1] = 1;
+			continue;
+		}
+		if (r->fold != WAF_FOLD_NONE)
+			reach[(r->fold & WAF_FOLD_TRUE) ? r->fold_next : s + 1] = 1;
+		if (!runtime)
+			continue;
+		reach[s + 1] = 1;
+		for (uint32_t k = ph->steps[s]; k != WAF_NONE;
+		     k = rs->rules[k].next) {
+			const struct waf_rule *x = &rs->rules[k];
+
+			if (x->jump != WAF_NONE)
+				reach[x->jump] = 1;
+			for (uint32_t i = 0; i < x->n_acts; i++) {
+				uint8_t kind = rs->acts[x->act_off + i].kind;
+
+				*removal |= kind >= WA_CTL_REMOVE_ID &&
+					    kind <= WA_CTL_REMOVE_TARGET_TAG;
+			}
+		}
+	}
+}
+
+/*
+ * A scan target none of whose rules a request can reach is not scanned:
+ * CRS's UNIQUE_ID sampling rule (901410) sits behind the folded "sampling
+ * at 100 %" skip, and scanning the request's unique id was a miss in the
+ * scan memo every request. Targets leave the index by tier and variable.
+ */
+static int
+drop_dead_targets(struct mg_waf_ruleset *rs)
+{
+	uint8_t *reach[3] = { NULL, NULL, NULL };
+	bool removal = false, again = false;
+	int rc = 0;
+
+	for (uint8_t phn = 1; phn <= 2; phn++) {
+		reach[phn] = malloc(rs->phases[phn].n_steps + 1);
+		if (reach[phn] == NULL)
+			rc = -1;
+	}
+	for (uint8_t phn = 1; phn <= 2 && rc == 0; phn++)
+		reachable(rs, phn, false, reach[phn], &removal);
+	for (uint8_t phn = 1; phn <= 2 && rc == 0 && removal; phn++)
+		reachable(rs, phn, true, reach[phn], &again);
+	for (uint8_t phn = 1; phn <= 2 && rc == 0; phn++) {
+		struct waf_scanset *ss = &rs->scan[phn];
+
+		if (ss->tix == NULL)
+			continue;	/* no scan set (no_scan_sets) */
+		for (unsigned t = 0; t < WAF_TIERS; t++)
+			for (unsigned v = 0; v < WV_MAX; v++) {
+				uint16_t *tix = ss->tix + ss->by_var[t][v];
+				unsigned n = 0;
+
+				for (unsigned i = 0; i < ss->n_by_var[t][v]; i++) {
+					const struct waf_target *tg =
+						&ss->targets[tix[i]];
+					bool live = false;
+
+					for (uint32_t p = 0; p < tg->n_pats && !live;
+					     p++) {
+						uint32_t h = rs->rules[
+							tg->pat_rule[p]].head;
+						uint32_t st = rs->rule_step[h];
+
+						live = st == WAF_NONE ||
+						       rs->rules[h].phase != phn ||
+						       reach[phn][st];
+					}
+					if (live)
+						tix[n++] = tix[i];
+					else
+						rs->stats.dead_targets++;
+				}
+				ss->n_by_var[t][v] = (uint8_t)n;
+			}
+	}
+	free(reach[1]);
+	free(reach[2]);
+	return rc;
+}
+
+/*
  * A run: consecutive grouped chain heads of one tier, neither folded nor
  * markers. A head without a hit does nothing but clear MATCHED_VAR, so
  * run_phase goes from it to the next head of the run with a hit, or past
@@ -751,5 +858,5 @@ waf_plan_runs(struct mg_waf_ruleset *rs)
 			ph->run_end[s] = end;
 		}
 	}
-	return 0;
+	return drop_dead_targets(rs);
 }

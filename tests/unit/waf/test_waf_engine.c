@@ -434,6 +434,15 @@ test_fold(void)
 		"skipAfter:E\"\n"
 		"SecRule ARGS \"@rx bad\" \"id:4,phase:1,deny,log\"\n"
 		"SecMarker E\n";
+	static const char behind_skip[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.s=100\"\n"
+		"SecRule ARGS:rm \"@rx .\" \"id:2,phase:1,pass,nolog,"
+		"ctl:ruleRemoveById=3\"\n"
+		"SecRule TX:s \"@eq 100\" \"id:3,phase:1,pass,nolog,"
+		"skipAfter:END\"\n"
+		"SecRule REQUEST_HEADERS:X-T \"@rx evil\" \"id:4,phase:1,deny,"
+		"log\"\n"
+		"SecMarker END\n";
 	static const char scored[] =
 		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.score=0,"
 		"setvar:tx.crit=5\"\n"
@@ -459,6 +468,12 @@ test_fold(void)
 	       "", MG_WAF_PASS);
 	EXPECT(removed, "GET /?a=bad&rm=1 HTTP/1.1\r\nHost: h\r\n\r\n",
 	       "4", MG_WAF_DENY);
+	/* a pattern behind a folded skip is scanned only if a runtime ctl
+	 * may remove the skip */
+	EXPECT(behind_skip, "GET /?rm=1 HTTP/1.1\r\nHost: h\r\nX-T: evil\r\n\r\n",
+	       "4", MG_WAF_DENY);
+	EXPECT(behind_skip, "GET / HTTP/1.1\r\nHost: h\r\nX-T: evil\r\n\r\n",
+	       "", MG_WAF_PASS);
 	/* scores add up from what the hoisted rule set */
 	EXPECT(scored, "GET /?a=bad HTTP/1.1\r\nHost: h\r\n\r\n",
 	       "2", MG_WAF_PASS);

@@ -312,6 +312,11 @@ check_fold(const struct mg_waf_conf *base, uint8_t pl)
 	/* "TX:EXECUTING_PARANOIA_LEVEL @lt 2": skips at level 1 only */
 	r = waf_test_rule(rs, 920013);
 	MG_CHECK(r && r->fold == (pl < 2 ? WAF_FOLD_TRUE : WAF_FOLD_FALSE));
+	/* UNIQUE_ID is read only by the sampling rule behind the folded
+	 * skip: not scanned */
+	MG_CHECK_EQ(rs->scan[1].n_by_var[0][WV_UNIQUE_ID], 0);
+	MG_CHECK(rs->stats.dead_targets > 0);
+	MG_CHECK(ref->scan[1].n_by_var[0][WV_UNIQUE_ID] > 0);
 	/* the User-Agent hash, the IP, the scoring: per request */
 	MG_CHECK(waf_test_rule(rs, 901318)->fold == WAF_FOLD_NONE);
 	MG_CHECK(waf_test_rule(rs, 901321)->fold == WAF_FOLD_NONE);
