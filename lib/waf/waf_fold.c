@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Folding: the rules no request can change, decided once at load instead
- * of on every request.
+ * What the loaded rules let the engine decide once instead of per
+ * request: folding (below), the plan run_phase walks (waf_plan_runs:
+ * steps to pass over, runs of grouped rules, scan targets no reachable
+ * rule reads) and whether a phase-2 rule reads the body at all.
+ *
+ * Folding: the rules no request can change.
  *
  * CRS spends most of its rule evaluations on itself: phase 1 opens with
  * some forty rules that set TX defaults from constants (901xxx), and each
@@ -121,10 +125,10 @@ keys_merge(struct keyset *dst, const struct keyset *src)
 
 /* What a rule's chain reads, writes and does. */
 struct chain_info {
-	struct keyset reads;	/* TX keys */
-	struct keyset writes;	/* TX keys set, added to or deleted */
-	bool dynamic;		/* reads more than TX and its own fields */
-	bool unfoldable;	/* writes outside TX, captures, macro keys */
+	struct keyset reads;	/* keys of TX, IP... */
+	struct keyset writes;	/* keys set, added to or deleted */
+	bool dynamic;		/* reads more than those and its own fields */
+	bool unfoldable;	/* captures, keys with macros */
 	bool ctl;
 	bool jumps;
 	bool disrupts;		/* deny, drop, redirect, allow */
