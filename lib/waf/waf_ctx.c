@@ -132,9 +132,7 @@ mg_waf_ctx_free(struct mg_waf_ctx *c)
 	free(c->tscratch);
 	free(c->memo);
 	free(c->opmemo);
-	free(c->img_store);
-	free(c->img_slots);
-	free(c->img_arena);
+	waf_store_snap_free(&c->img);
 	free(c);
 }
 

@@ -140,6 +140,15 @@ struct waf_removal {
 	uint32_t var;		/* index into rs->vars, WAF_NONE */
 };
 
+/* The collections and the arena they live in, saved to be put back */
+struct waf_store_snap {
+	struct waf_kvent *store;
+	uint32_t n_store;
+	uint16_t *slots;
+	uint8_t *arena;
+	size_t arena_used;
+};
+
 struct mg_waf_ctx {
 	const struct mg_waf_ruleset *rs;
 	hs_scratch_t *scratch;
@@ -185,12 +194,8 @@ struct mg_waf_ctx {
 	uint32_t n_writes;		/* setvars so far (for waf_fold.c) */
 	uint16_t slots[WAF_STORE_SLOTS];	/* entry + 1, 0 empty */
 	/* TX as the hoisted rules leave it, each request's start
-	 * (waf_fold_image); NULL: an empty TX */
-	struct waf_kvent *img_store;
-	uint32_t img_n;
-	uint16_t *img_slots;
-	uint8_t *img_arena;
-	size_t img_arena_used;
+	 * (waf_fold_image); img.arena NULL: an empty TX */
+	struct waf_store_snap img;
 	struct waf_removal removals[WAF_REMOVALS_MAX];
 	uint32_t n_removals;
 	struct waf_val matched[WAF_MATCHED_MAX];	/* key: full name */
@@ -243,6 +248,11 @@ waf_arena_top(struct mg_waf_ctx *c, size_t *room)
 void waf_store_reset(struct mg_waf_ctx *c);
 /* A request's start: the arena and TX as the image has them */
 void waf_store_start(struct mg_waf_ctx *c);
+/* Save the collections and the arena (-1: no memory), put them back,
+ * release the copy */
+int waf_store_snap_take(const struct mg_waf_ctx *c, struct waf_store_snap *s);
+void waf_store_snap_put(struct mg_waf_ctx *c, const struct waf_store_snap *s);
+void waf_store_snap_free(struct waf_store_snap *s);
 /* Collections: keys are lowercase (the caller folds them). */
 struct waf_kvent *waf_store_get(struct mg_waf_ctx *c, uint8_t coll,
 				const uint8_t *key, uint32_t len);

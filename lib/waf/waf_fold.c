@@ -326,49 +326,6 @@ listed(struct fold *f, const struct keyset *writes)
 	return false;
 }
 
-/* The simulated TX before a rule that may not keep what it did */
-struct sim_mark {
-	uint32_t n_store;
-	size_t arena_used;
-	struct waf_kvent *store;
-	uint16_t *slots;
-	uint8_t *arena;
-};
-
-static int
-sim_save(const struct mg_waf_ctx *c, struct sim_mark *m)
-{
-	m->n_store = c->n_store;
-	m->arena_used = c->arena_used;
-	m->store = malloc((c->n_store + 1) * sizeof(*c->store));
-	m->slots = malloc(sizeof(c->slots));
-	m->arena = malloc(c->arena_used + 1);
-	if (!m->store || !m->slots || !m->arena)
-		return -1;
-	memcpy(m->store, c->store, c->n_store * sizeof(*c->store));
-	memcpy(m->slots, c->slots, sizeof(c->slots));
-	memcpy(m->arena, c->arena, c->arena_used);
-	return 0;
-}
-
-static void
-sim_restore(struct mg_waf_ctx *c, const struct sim_mark *m)
-{
-	c->n_store = m->n_store;
-	c->arena_used = m->arena_used;
-	memcpy(c->store, m->store, m->n_store * sizeof(*c->store));
-	memcpy(c->slots, m->slots, sizeof(c->slots));
-	memcpy(c->arena, m->arena, m->arena_used);
-}
-
-static void
-sim_mark_free(struct sim_mark *m)
-{
-	free(m->store);
-	free(m->slots);
-	free(m->arena);
-}
-
 static uint64_t
 sim_errors(const struct mg_waf_ctx *c)
 {
@@ -406,7 +363,7 @@ static int
 fold_head(struct fold *f, uint32_t ri, uint8_t phn, bool *folded)
 {
 	struct chain_info hi;
-	struct sim_mark mark = { 0 };
+	struct waf_store_snap mark = { 0 };
 	uint32_t writes;
 	uint64_t errors;
 	bool result;
@@ -416,16 +373,16 @@ fold_head(struct fold *f, uint32_t ri, uint8_t phn, bool *folded)
 	chain_info(f->rs, ri, false, &hi);
 	if (hi.fail)
 		rc = -1;
-	else if (reads_static(f, &hi) && sim_save(f->sim, &mark) == 0) {
+	else if (reads_static(f, &hi) && waf_store_snap_take(f->sim, &mark) == 0) {
 		writes = f->sim->n_writes;
 		errors = sim_errors(f->sim);
 		f->sim->phase = phn;
 		result = waf_eval_chain(f->sim, ri, false);
 		*folded = !result && f->sim->n_writes == writes &&
 			  sim_errors(f->sim) == errors;
-		sim_restore(f->sim, &mark);
+		waf_store_snap_put(f->sim, &mark);
 	}
-	sim_mark_free(&mark);
+	waf_store_snap_free(&mark);
 	chain_info_free(&hi);
 	return rc;
 }
@@ -443,7 +400,7 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 	struct mg_waf_ruleset *rs = f->rs;
 	uint32_t ri = rs->phases[phn].steps[s];
 	struct waf_rule *r = &rs->rules[ri];
-	struct sim_mark mark = { 0 };
+	struct waf_store_snap mark = { 0 };
 	struct chain_info ci;
 	bool result = false, wrote, effects, hoist = false, folded;
 	uint64_t errors;
@@ -469,7 +426,7 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 			rc = at_runtime(f, &ci);
 		goto out;
 	}
-	if (sim_save(f->sim, &mark) < 0) {
+	if (waf_store_snap_take(f->sim, &mark) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -487,12 +444,12 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 			!keys_meet(&ci.writes, &f->dyn_writes) &&
 			!(f->inserted && listed(f, &ci.writes));
 	if (effects || (wrote && !hoist)) {
-		sim_restore(f->sim, &mark);
+		waf_store_snap_put(f->sim, &mark);
 		rc = at_runtime(f, &ci);
 		goto out;
 	}
 	if (!hoist)
-		sim_restore(f->sim, &mark);	/* its arena use, no more */
+		waf_store_snap_put(f->sim, &mark);	/* its arena use, no more */
 fold:
 	r->fold = result ? WAF_FOLD_TRUE : WAF_FOLD_FALSE;
 	r->fold_next = s + 1;
@@ -517,7 +474,7 @@ fold:
 		rs->stats.hoisted++;
 	}
 out:
-	sim_mark_free(&mark);
+	waf_store_snap_free(&mark);
 	chain_info_free(&ci);
 	return rc;
 }
@@ -589,17 +546,8 @@ waf_fold_image(struct mg_waf_ctx *c)
 	}
 	c->n_matched = 0;
 	c->has_matched_var = false;
-	c->img_store = malloc((c->n_store ? c->n_store : 1) *
-			      sizeof(*c->store));
-	c->img_slots = malloc(sizeof(c->slots));
-	c->img_arena = malloc(c->arena_used ? c->arena_used : 1);
-	if (!c->img_store || !c->img_slots || !c->img_arena)
+	if (waf_store_snap_take(c, &c->img) < 0)
 		return -1;
-	memcpy(c->img_store, c->store, c->n_store * sizeof(*c->store));
-	memcpy(c->img_slots, c->slots, sizeof(c->slots));
-	memcpy(c->img_arena, c->arena, c->arena_used);
-	c->img_n = c->n_store;
-	c->img_arena_used = c->arena_used;
 	c->memory += c->n_store * sizeof(*c->store) + sizeof(c->slots) +
 		     c->arena_used;
 	memset(c->counters, 0, sizeof(c->counters));

@@ -6,6 +6,7 @@
  * no place in a per-lcore data path, and CRS only keeps its DoS counters
  * and IP reputation flags there. Keys are lowercase: callers fold them.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "waf_eval.h"
@@ -32,19 +33,54 @@ waf_store_reset(struct mg_waf_ctx *c)
 	memset(c->slots, 0, sizeof(c->slots));
 }
 
+int
+waf_store_snap_take(const struct mg_waf_ctx *c, struct waf_store_snap *s)
+{
+	s->n_store = c->n_store;
+	s->arena_used = c->arena_used;
+	s->store = malloc((c->n_store + 1) * sizeof(*c->store));
+	s->slots = malloc(sizeof(c->slots));
+	s->arena = malloc(c->arena_used + 1);
+	if (!s->store || !s->slots || !s->arena) {
+		waf_store_snap_free(s);
+		return -1;
+	}
+	memcpy(s->store, c->store, c->n_store * sizeof(*c->store));
+	memcpy(s->slots, c->slots, sizeof(c->slots));
+	memcpy(s->arena, c->arena, c->arena_used);
+	return 0;
+}
+
+void
+waf_store_snap_put(struct mg_waf_ctx *c, const struct waf_store_snap *s)
+{
+	memcpy(c->arena, s->arena, s->arena_used);
+	c->arena_used = s->arena_used;
+	memcpy(c->store, s->store, s->n_store * sizeof(*c->store));
+	c->n_store = s->n_store;
+	memcpy(c->slots, s->slots, sizeof(c->slots));
+}
+
+void
+waf_store_snap_free(struct waf_store_snap *s)
+{
+	free(s->store);
+	free(s->slots);
+	free(s->arena);
+	s->store = NULL;
+	s->slots = NULL;
+	s->arena = NULL;
+}
+
 void
 waf_store_start(struct mg_waf_ctx *c)
 {
-	if (c->img_arena == NULL || c->engine == WE_OFF) {
+	if (c->img.arena == NULL || c->engine == WE_OFF) {
 		c->arena_used = 0;
 		waf_store_reset(c);
 		return;
 	}
-	memcpy(c->arena, c->img_arena, c->img_arena_used);
-	c->arena_used = c->img_arena_used;
-	memcpy(c->store, c->img_store, c->img_n * sizeof(*c->store));
-	c->n_store = c->img_n;
-	memcpy(c->slots, c->img_slots, sizeof(c->slots));
+	waf_store_snap_put(c, &c->img);
 }
 
 static struct waf_kvent *
