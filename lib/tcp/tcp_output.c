@@ -436,7 +436,10 @@ tcp_output(struct mg_tcp_conn *c, uint64_t now_us)
 			c->snd_nxt += len;	/* after an RTO: held by the peer */
 			continue;
 		}
-		fin = (c->flags & TF_FIN_QUEUED) && c->snd_nxt + len == end;
+		/* In FIN-WAIT-2 the FIN is acknowledged: snd_una is past it
+		 * and "end" no longer marks where it goes. */
+		fin = (c->flags & TF_FIN_QUEUED) &&
+		      c->state != MG_TCP_FIN_WAIT_2 && c->snd_nxt + len == end;
 		if (len == 0 && !fin)
 			break;
 		if (len < mss && len < avail) {

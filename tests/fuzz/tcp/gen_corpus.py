@@ -31,6 +31,11 @@ seeds = {
         "rst_challenge": rec(RST, 1, 100, 0, 0) + rec(RST, 1, 0, 0, 0),
         "syn_challenge": rec(SYN, 1, 5, 0, 100, OPTS),
         "fin_close": rec(ACK | FIN, 3, 0, 0, 512, TS) + rec(ACK, 0x33, 1, 1, 512, TS),
+        # shutdown, its FIN acked, data in FIN-WAIT-2, the peer's FIN,
+        # an ACK one past snd_una, then TIME-WAIT expires
+        "half_close": rec(ACK, 0x23, 0, 0, 512, TS) + rec(ACK, 3, 0, 1, 512, TS) +
+            rec(ACK | PSH, 3, 0, 0, 512, TS, 100) + rec(ACK | FIN, 3, 0, 0, 512, TS) +
+            rec(ACK, 3, 0, 1, 512, TS, 0, 60000),
         "zero_window": rec(ACK, 0x13, 0, 0, 0, TS, 0, 100) + rec(ACK, 3, 0, 0, 0, TS, 0, 5000),
         "keepalive": rec(ACK, 3, 0, 0, 512, TS, 0, 30000),
         "paws": rec(ACK, 3, 0, 0, 512, bytes([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0]), 10),
