@@ -47,8 +47,8 @@ removed_at_runtime(const struct mg_waf_ctx *c, const struct waf_rule *r)
 /* The value is excluded from rule r: !VAR:key in the rule, or a
  * ctl:ruleRemoveTarget* that names it. */
 static bool
-excluded(struct mg_waf_ctx *c, const struct waf_rule *r,
-	 const struct waf_val *v)
+excluded_by(struct mg_waf_ctx *c, const struct waf_rule *r,
+	    const struct waf_val *v)
 {
 	const struct mg_waf_ruleset *rs = c->rs;
 	const struct waf_rule *head = &rs->rules[r->head];
@@ -78,6 +78,16 @@ excluded(struct mg_waf_ctx *c, const struct waf_rule *r,
 			return true;
 	}
 	return false;
+}
+
+/* Most values are of a collection the rule excludes nothing from, and
+ * most requests remove no target. */
+static inline bool
+excluded(struct mg_waf_ctx *c, const struct waf_rule *r,
+	 const struct waf_val *v)
+{
+	return (((r->excl_vars >> (v->var & 63)) & 1) ||
+		c->n_removals != 0) && excluded_by(c, r, v);
 }
 
 /* ----------------------------------------------------------------- */
@@ -218,17 +228,19 @@ clean_matched(struct mg_waf_ctx *c)
 	c->has_matched_var = false;
 }
 
-/* A value of rule r matched (t: its transformed form). */
+/* A value of rule r matched (t: its transformed form): its name
+ * ("ARGS:q") and value, each NUL-terminated, in one allocation. */
 static void
 value_matched(struct mg_waf_ctx *c, const struct waf_rule *r,
 	      const struct waf_val *v, const uint8_t *t, uint32_t tlen)
 {
-	uint8_t name[512];
-	uint32_t nlen = waf_val_name(v, name, sizeof(name));
-	uint8_t *nm = waf_alloc(c, nlen + 1), *val = waf_alloc(c, tlen + 1);
+	uint32_t most = waf_var_name_len[v->var] + 1 + v->key_len;
+	uint8_t *nm = waf_alloc(c, (most < 512 ? most : 512) + 1 + tlen + 1);
 
-	if (nm && val) {
-		memcpy(nm, name, nlen);
+	if (nm) {
+		uint32_t nlen = waf_val_name(v, nm, 512);
+		uint8_t *val = nm + nlen + 1;
+
 		nm[nlen] = '\0';
 		memcpy(val, t, tlen);
 		val[tlen] = '\0';
@@ -869,10 +881,13 @@ mg_waf_eval(struct mg_waf_ctx *c, const uint8_t *req, size_t len,
 	size_t head = 0;
 	int rc;
 
-	/* the head ends at the first empty line */
+	/* the head ends at the first empty line: from newline to newline */
 	for (size_t i = 0; i + 1 < len; i++) {
-		if (req[i] != '\n')
-			continue;
+		const uint8_t *nl = memchr(req + i, '\n', len - 1 - i);
+
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - req);
 		if (req[i + 1] == '\n') {
 			head = i + 2;
 			break;

@@ -27,6 +27,7 @@ struct waf_val {
 struct waf_kvent {
 	uint8_t *key;
 	uint8_t *val;
+	uint64_t key_head;	/* waf_key_head(key) */
 	uint32_t key_len;
 	uint32_t len;
 	uint32_t cap;		/* room at val */

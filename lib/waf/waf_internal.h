@@ -125,6 +125,7 @@ enum waf_var_id {
 };
 
 extern const char *const waf_var_names[WV_MAX];
+extern const uint8_t waf_var_name_len[WV_MAX];
 extern const uint8_t waf_var_flags[WV_MAX];
 extern const uint16_t waf_var_source[WV_MAX];
 int waf_var_lookup(const char *name, size_t len);
@@ -317,6 +318,8 @@ struct waf_rule {
 	uint32_t jump;		/* skipAfter: step index to resume at */
 	uint8_t fold;		/* WAF_FOLD_*: decided at load (waf_fold.c) */
 	uint32_t fold_next;	/* folded: the step that follows it */
+	uint64_t excl_vars;	/* bit (id & 63) of each !VAR among its
+				 * variables: other values skip the look */
 };
 
 /* waf_rule.fold */
@@ -338,6 +341,7 @@ struct waf_regex {
 	uint8_t lit_kind;	/* enum waf_lit_kind */
 	uint16_t lit_len;
 	uint32_t lit;		/* string, lowercase */
+	uint64_t lit_head;	/* waf_key_head() of the word */
 	/* "^.*$" and the like: with DOTALL, every value matches whole
 	 * (920450 captures each header name so) */
 	bool match_all;
@@ -546,6 +550,18 @@ waf_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 bool waf_ieq(const void *a, size_t alen, const void *b, size_t blen);
+
+/* A key's first 8 bytes, lowercase, zero-padded: TX:/^word/ compares
+ * them with the word's at once, before the rest. */
+static inline uint64_t
+waf_key_head(const uint8_t *k, uint32_t len)
+{
+	uint64_t x = 0;
+
+	for (uint32_t i = 0; i < len && i < 8; i++)
+		x |= (uint64_t)waf_lower(k[i]) << (8 * i);
+	return x;
+}
 
 /* A hash 8 bytes a step: keys and values cost a few cycles, not several
  * a byte (setvar hashes its key, the memos whole values). */

@@ -277,6 +277,25 @@ resolve_jumps(struct waf_parser *p)
 	return 0;
 }
 
+/* Which rules name exclusions: the others skip the per-value look. */
+static void
+mark_exclusions(struct waf_parser *p)
+{
+	struct mg_waf_ruleset *rs = p->rs;
+
+	for (uint32_t ri = 0; ri < rs->n_rules; ri++) {
+		struct waf_rule *r = &rs->rules[ri];
+
+		r->excl_vars = 0;
+		for (uint32_t i = 0; i < r->n_vars; i++) {
+			const struct waf_var *v = &rs->vars[r->var_off + i];
+
+			if (v->flags & WVF_EXCLUDE)
+				r->excl_vars |= 1ull << (v->id & 63);
+		}
+	}
+}
+
 int
 waf_link(struct waf_parser *p)
 {
@@ -286,6 +305,7 @@ waf_link(struct waf_parser *p)
 
 	rc = apply_exceptions(p);
 	if (rc == 0) {
+		mark_exclusions(p);
 		apply_defaults(p);
 		rc = apply_default_tfns(p);
 	}

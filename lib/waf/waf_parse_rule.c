@@ -135,6 +135,8 @@ selector_literal(struct waf_parser *p, struct waf_regex *re, const char *pat,
 		return;
 	re->lit_len = (uint16_t)(n - i);
 	re->lit_kind = kind;
+	re->lit_head = waf_key_head((const uint8_t *)pat + i,
+				    (uint32_t)(n - i));
 }
 
 /*

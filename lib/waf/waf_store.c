@@ -147,6 +147,7 @@ waf_store_set(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
 		kv = &c->store[c->n_store];
 		memset(kv, 0, sizeof(*kv));
 		kv->key_nl = memchr(key, '\n', klen) != NULL;
+		kv->key_head = waf_key_head(key, klen);
 		kv->key = k;
 		kv->key_len = klen;
 		kv->hash = h;

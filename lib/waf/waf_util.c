@@ -14,6 +14,12 @@ const char *const waf_var_names[WV_MAX] = {
 #undef WAF_VAR_NAME_
 };
 
+const uint8_t waf_var_name_len[WV_MAX] = {
+#define WAF_VAR_NAME_LEN_(n, f, src) [WV_##n] = sizeof(#n) - 1,
+	WAF_VARS(WAF_VAR_NAME_LEN_)
+#undef WAF_VAR_NAME_LEN_
+};
+
 const uint8_t waf_var_flags[WV_MAX] = {
 #define WAF_VAR_FLAGS_(n, f, src) [WV_##n] = (f),
 	WAF_VARS(WAF_VAR_FLAGS_)

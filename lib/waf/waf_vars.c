@@ -96,9 +96,13 @@ from_store(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 		if (e->coll != v->id || e->dead)
 			continue;
 		if (start != NULL && !e->key_nl) {
-			if (e->key_len < start->lit_len ||
-			    !waf_ieq(e->key, start->lit_len,
-				     waf_str(c->rs, start->lit), start->lit_len))
+			uint32_t n = start->lit_len;
+			uint64_t mask = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+			const char *w = waf_str(c->rs, start->lit);
+
+			if (e->key_len < n ||
+			    ((e->key_head ^ start->lit_head) & mask) != 0 ||
+			    (n > 8 && !waf_ieq(e->key + 8, n - 8, w + 8, n - 8)))
 				continue;
 		} else if (!waf_key_match(c, v, e->key, e->key_len)) {
 			continue;
@@ -265,7 +269,7 @@ uint32_t
 waf_val_name(const struct waf_val *v, uint8_t *buf, uint32_t cap)
 {
 	const char *coll = waf_var_names[v->var];
-	uint32_t n = (uint32_t)strlen(coll), k;
+	uint32_t n = waf_var_name_len[v->var], k;
 
 	if (n > cap)
 		n = cap;

@@ -294,7 +294,17 @@ test_operators(void)
 		"SecRule REQUEST_HEADERS_NAMES \"@pm cookie\" \"id:14,phase:1,"
 		"pass,log\"\n";
 
+	static const char excl[] =
+		"SecRule ARGS|!ARGS:q \"@rx ^\\d+$\" \"id:1,phase:2,pass,log\"\n"
+		"SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/ \"@rx evil\" "
+		"\"id:2,phase:2,pass,log\"\n";
+
 	EXPECT(rules, get_attack, "3,12,13,14,1,2,4,5,6,11", MG_WAF_PASS);
+	/* exclusions: the excluded values alone match nothing */
+	EXPECT(excl, "GET /?q=5 HTTP/1.1\r\nHost: h\r\n"
+	       "Cookie: __utma=evil\r\n\r\n", "", MG_WAF_PASS);
+	EXPECT(excl, "GET /?q=5&n=6 HTTP/1.1\r\nHost: h\r\n"
+	       "Cookie: __utma=evil; s=evil\r\n\r\n", "1,2", MG_WAF_PASS);
 	EXPECT(rules, "GET /a.php?q=%zz HTTP/1.1\r\nHost: h\r\n\r\n",
 	       "3,9,12", MG_WAF_PASS);
 	/* a peer in 192.0.2.0/24 */
