@@ -397,6 +397,11 @@ ack_input(struct mg_tcp_conn *c, struct seg *sg, uint64_t now_us)
 		tcp_send_challenge_ack(c, now_us);
 		return false;
 	}
+	/* RFC 9293 3.10.7.4, TIME-WAIT: nothing of ours is outstanding, and
+	 * the send queue's place holds tw_link; only the peer's FIN, sent
+	 * again, can come, and data_input() acknowledges it. */
+	if (c->state == MG_TCP_TIME_WAIT)
+		return true;
 	/* Window update (RFC 9293 3.10.7.4). */
 	if (mg_seq_lt(c->snd_wl1, sg->seq) ||
 	    (c->snd_wl1 == sg->seq && mg_seq_leq(c->snd_wl2, sg->ack))) {
