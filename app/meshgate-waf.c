@@ -571,7 +571,8 @@ print_stats(const struct mg_waf_ruleset *rs, const struct mg_waf_ctx *ctx)
 		st->removed, st->response_rules, st->regexes, st->patterns,
 		st->hs_exact, st->hs_prefilter, st->groups,
 		(unsigned long long)st->db_bytes, st->pcre_only,
-		st->folded, st->hoisted, st->dead_targets, st->total_us / 1000.0, st->parse_us / 1000.0,
+		st->folded, st->hoisted, st->dead_targets,
+		st->total_us / 1000.0, st->parse_us / 1000.0,
 		st->compile_us / 1000.0,
 		st->from_cache ? " from the cache" : "",
 		mg_waf_ctx_memory(ctx));

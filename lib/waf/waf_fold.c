@@ -373,7 +373,8 @@ fold_head(struct fold *f, uint32_t ri, uint8_t phn, bool *folded)
 	chain_info(f->rs, ri, false, &hi);
 	if (hi.fail)
 		rc = -1;
-	else if (reads_static(f, &hi) && waf_store_snap_take(f->sim, &mark) == 0) {
+	else if (reads_static(f, &hi) &&
+		 waf_store_snap_take(f->sim, &mark) == 0) {
 		writes = f->sim->n_writes;
 		errors = sim_errors(f->sim);
 		f->sim->phase = phn;
@@ -449,7 +450,7 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 		goto out;
 	}
 	if (!hoist)
-		waf_store_snap_put(f->sim, &mark);	/* its arena use, no more */
+		waf_store_snap_put(f->sim, &mark);	/* its arena use only */
 fold:
 	r->fold = result ? WAF_FOLD_TRUE : WAF_FOLD_FALSE;
 	r->fold_next = s + 1;
@@ -694,6 +695,21 @@ reachable(const struct mg_waf_ruleset *rs, uint8_t phn, bool both,
 	}
 }
 
+/* Some rule of target tg, a scan target of phase phn, can be reached */
+static bool
+target_live(const struct mg_waf_ruleset *rs, const struct waf_target *tg,
+	    uint8_t phn, const uint8_t *reach)
+{
+	for (uint32_t p = 0; p < tg->n_pats; p++) {
+		uint32_t h = rs->rules[tg->pat_rule[p]].head;
+		uint32_t st = rs->rule_step[h];
+
+		if (st == WAF_NONE || rs->rules[h].phase != phn || reach[st])
+			return true;
+	}
+	return false;
+}
+
 /*
  * A scan target none of whose rules a request can reach is not scanned:
  * CRS's UNIQUE_ID sampling rule (901410) sits behind the folded "sampling
@@ -727,21 +743,8 @@ drop_dead_targets(struct mg_waf_ruleset *rs)
 				unsigned n = 0;
 
 				for (unsigned i = 0; i < ss->n_by_var[t][v]; i++) {
-					const struct waf_target *tg =
-						&ss->targets[tix[i]];
-					bool live = false;
-
-					for (uint32_t p = 0; p < tg->n_pats && !live;
-					     p++) {
-						uint32_t h = rs->rules[
-							tg->pat_rule[p]].head;
-						uint32_t st = rs->rule_step[h];
-
-						live = st == WAF_NONE ||
-						       rs->rules[h].phase != phn ||
-						       reach[phn][st];
-					}
-					if (live)
+					if (target_live(rs, &ss->targets[tix[i]],
+							phn, reach[phn]))
 						tix[n++] = tix[i];
 					else
 						rs->stats.dead_targets++;
