@@ -94,7 +94,7 @@ struct waf_digest_memo {
 /*
  * The scan memo: what the scan of a value found, for the next request
  * with the same value at the same place (phase, tier, variable, name).
- * Direct mapped: a collision replaces the older entry.
+ * Two ways a set; a miss replaces the way used longer ago.
  */
 #define WAF_MEMO_SLOTS 4096		/* power of two */
 #define WAF_MEMO_BYTES 184		/* name + value, longer: no memo */
@@ -108,6 +108,7 @@ struct waf_memo_hit {
 
 struct waf_memo {
 	uint64_t hash;
+	uint32_t used;		/* req_gen of the last hit or fill */
 	uint16_t key_len, len;
 	uint8_t phase;		/* 0: empty slot */
 	uint8_t tier, var, n_hits;

@@ -502,15 +502,30 @@ scan_errors(const struct mg_waf_ctx *c)
 	       c->counters[MG_WAF_C_VALUE_TRUNCATED];
 }
 
+/* m holds the scan of v in this phase and tier (h: their hash) */
+static bool
+memo_holds(const struct mg_waf_ctx *c, const struct waf_memo *m, uint64_t h,
+	   uint8_t tier, const struct waf_val *v)
+{
+	return m->hash == h && m->phase == c->phase && m->tier == tier &&
+	       m->var == v->var && m->key_len == v->key_len &&
+	       m->len == v->len &&
+	       memcmp(m->bytes, v->key, v->key_len) == 0 &&
+	       memcmp(m->bytes + v->key_len, v->v, v->len) == 0;
+}
+
 /*
  * The memo slot of value v in this phase and tier: *hit when it holds
- * what v's scan found. NULL when v is too long to be remembered.
+ * what v's scan found. NULL when v is too long to be remembered. Two
+ * ways: direct mapped, two values every request has could share a slot
+ * and push each other out, a scan each every request (CRS PL1, a GET of
+ * "/" with one header field: its request line and its empty basename).
  */
 static struct waf_memo *
 memo_slot(struct mg_waf_ctx *c, uint8_t tier, const struct waf_val *v,
 	  bool *hit)
 {
-	struct waf_memo *m;
+	struct waf_memo *set, *m;
 	uint64_t h;
 
 	*hit = false;
@@ -520,14 +535,16 @@ memo_slot(struct mg_waf_ctx *c, uint8_t tier, const struct waf_val *v,
 	h = ((uint64_t)c->phase << 56) ^ ((uint64_t)tier << 48) ^
 	    ((uint64_t)v->var << 40) ^ ((uint64_t)v->key_len << 20) ^ v->len;
 	h = waf_hash64(waf_hash64(h, v->key, v->key_len), v->v, v->len);
-	m = &c->memo[h & (WAF_MEMO_SLOTS - 1)];
-	*hit = m->hash == h && m->phase == c->phase && m->tier == tier &&
-	       m->var == v->var && m->key_len == v->key_len &&
-	       m->len == v->len &&
-	       memcmp(m->bytes, v->key, v->key_len) == 0 &&
-	       memcmp(m->bytes + v->key_len, v->v, v->len) == 0;
-	if (!*hit)
-		m->hash = h;	/* filled once the scan is done */
+	set = &c->memo[h & (WAF_MEMO_SLOTS - 2)];
+	for (unsigned w = 0; w < 2; w++)
+		if (memo_holds(c, &set[w], h, tier, v)) {
+			set[w].used = c->req_gen;
+			*hit = true;
+			return &set[w];
+		}
+	m = set[0].used <= set[1].used ? &set[0] : &set[1];
+	m->used = c->req_gen;
+	m->hash = h;	/* filled once the scan is done */
 	return m;
 }
 
