@@ -38,6 +38,31 @@ take(struct mg_waf_ctx *c, size_t n)
 	return p;
 }
 
+/* A selector cache for each regex that picks entries of TX (IP...) */
+static int
+selcache_create(struct mg_waf_ctx *c)
+{
+	const struct mg_waf_ruleset *rs = c->rs;
+
+	if (rs->n_regexes == 0)
+		return 0;
+	c->selcache = take(c, rs->n_regexes * sizeof(*c->selcache));
+	if (c->selcache == NULL)
+		return -1;
+	for (uint32_t i = 0; i < rs->n_vars; i++) {
+		const struct waf_var *v = &rs->vars[i];
+		struct waf_selcache *sc = &c->selcache[v->regex];
+
+		if (!(v->flags & WVF_REGEX) || !waf_var_is_store(v->id) ||
+		    sc->idx != NULL)
+			continue;
+		sc->idx = take(c, WAF_STORE_MAX * sizeof(*sc->idx));
+		if (sc->idx == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 struct mg_waf_ctx *
 mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 		  const struct mg_waf_conf *conf)
@@ -82,6 +107,8 @@ mg_waf_ctx_create(const struct mg_waf_ruleset *rs,
 		if (c->memo == NULL || c->opmemo == NULL)
 			goto fail;
 	}
+	if (selcache_create(c) < 0)
+		goto fail;
 	if (rs->scratch) {
 		if (hs_clone_scratch(rs->scratch, &c->scratch) != HS_SUCCESS)
 			goto fail;
@@ -132,6 +159,9 @@ mg_waf_ctx_free(struct mg_waf_ctx *c)
 	free(c->tscratch);
 	free(c->memo);
 	free(c->opmemo);
+	for (uint32_t i = 0; c->selcache && i < c->rs->n_regexes; i++)
+		free(c->selcache[i].idx);
+	free(c->selcache);
 	waf_store_snap_free(&c->img);
 	free(c);
 }

@@ -142,6 +142,22 @@ struct waf_removal {
 	uint32_t var;		/* index into rs->vars, WAF_NONE */
 };
 
+/*
+ * The entries of TX (IP, ...) a selector regex picks, by index. A key
+ * never changes, so each entry is looked at once per request, and those
+ * of the TX image once per context: CRS's selectors of TX (920450's
+ * ^header_name_, 922110's multipart_headers_content_types) went through
+ * the ~100 entries of TX on every request.
+ */
+struct waf_selcache {
+	uint16_t *idx;		/* WAF_STORE_MAX */
+	uint32_t n_img;		/* how many of idx are the image's */
+	bool img_known;
+	uint8_t coll;		/* what it was filled for */
+	uint32_t n, upto;	/* idx[0, n) of the entries [0, upto) */
+	uint32_t req_gen, store_gen;	/* when */
+};
+
 /* The collections and the arena they live in, saved to be put back */
 struct waf_store_snap {
 	struct waf_kvent *store;
@@ -198,6 +214,10 @@ struct mg_waf_ctx {
 	/* TX as the hoisted rules leave it, each request's start
 	 * (waf_fold_image); img.arena NULL: an empty TX */
 	struct waf_store_snap img;
+	/* 0: the store is the image and what this request added; else
+	 * bumped by every other reset */
+	uint32_t store_gen, store_resets;
+	struct waf_selcache *selcache;	/* per rs->regexes; NULL: none */
 	struct waf_removal removals[WAF_REMOVALS_MAX];
 	uint32_t n_removals;
 	struct waf_val matched[WAF_MATCHED_MAX];	/* key: full name */

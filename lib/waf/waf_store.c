@@ -26,11 +26,21 @@ waf_alloc(struct mg_waf_ctx *c, size_t n)
 	return p;
 }
 
+/* Not the image: what a selector cache holds is stale */
+static void
+store_changed(struct mg_waf_ctx *c)
+{
+	if (++c->store_resets == 0)
+		c->store_resets = 1;	/* 0 is the image's */
+	c->store_gen = c->store_resets;
+}
+
 void
 waf_store_reset(struct mg_waf_ctx *c)
 {
 	c->n_store = 0;
 	memset(c->slots, 0, sizeof(c->slots));
+	store_changed(c);
 }
 
 int
@@ -59,6 +69,7 @@ waf_store_snap_put(struct mg_waf_ctx *c, const struct waf_store_snap *s)
 	memcpy(c->store, s->store, s->n_store * sizeof(*c->store));
 	c->n_store = s->n_store;
 	memcpy(c->slots, s->slots, sizeof(c->slots));
+	store_changed(c);
 }
 
 void
@@ -81,6 +92,7 @@ waf_store_start(struct mg_waf_ctx *c)
 		return;
 	}
 	waf_store_snap_put(c, &c->img);
+	c->store_gen = 0;
 }
 
 static struct waf_kvent *

@@ -70,11 +70,63 @@ put(struct waf_val *out, uint32_t n, uint32_t cap, uint8_t var,
 	return n + 1;
 }
 
+/* Entry e is one of the values of v (a collection, a selector) */
+static bool
+entry_selected(struct mg_waf_ctx *c, const struct waf_var *v,
+	       const struct waf_kvent *e)
+{
+	const struct waf_regex *re;
+	uint64_t mask;
+	const char *w;
+	uint32_t n;
+
+	if (e->coll != v->id)
+		return false;
+	if (!(v->flags & WVF_REGEX) || e->key_nl ||
+	    c->rs->regexes[v->regex].lit_kind != WLK_LINE_START)
+		return waf_key_match(c, v, e->key, e->key_len);
+	/* TX:/^HEADER_NAME_/: a key without a newline matches when it
+	 * starts with the word */
+	re = &c->rs->regexes[v->regex];
+	n = re->lit_len;
+	mask = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+	w = waf_str(c->rs, re->lit);
+	return e->key_len >= n && ((e->key_head ^ re->lit_head) & mask) == 0 &&
+	       (n <= 8 || waf_ieq(e->key + 8, n - 8, w + 8, n - 8));
+}
+
+/* The cache of v's selector, brought up to the store's last entry */
+static const struct waf_selcache *
+selected(struct mg_waf_ctx *c, const struct waf_var *v)
+{
+	struct waf_selcache *sc = &c->selcache[v->regex];
+	bool img = c->store_gen == 0 && c->img.arena != NULL;
+
+	if (sc->req_gen != c->req_gen || sc->store_gen != c->store_gen ||
+	    sc->coll != v->id) {
+		if (sc->coll != v->id)
+			sc->img_known = false;
+		sc->coll = v->id;
+		sc->req_gen = c->req_gen;
+		sc->store_gen = c->store_gen;
+		sc->n = img && sc->img_known ? sc->n_img : 0;
+		sc->upto = img && sc->img_known ? c->img.n_store : 0;
+	}
+	for (; sc->upto < c->n_store; sc->upto++) {
+		if (entry_selected(c, v, &c->store[sc->upto]))
+			sc->idx[sc->n++] = (uint16_t)sc->upto;
+		if (img && !sc->img_known && sc->upto + 1 == c->img.n_store) {
+			sc->n_img = sc->n;
+			sc->img_known = true;
+		}
+	}
+	return sc;
+}
+
 static uint32_t
 from_store(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 	   uint32_t cap)
 {
-	const struct waf_regex *start = NULL;
 	uint32_t n = 0;
 
 	if (v->flags & WVF_KEY) {
@@ -85,29 +137,25 @@ from_store(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 		return e ? put(out, 0, cap, v->id, e->key, e->key_len, e->val,
 			       e->len) : 0;
 	}
-	/* TX:/^HEADER_NAME_/ over every key of TX: a key without a newline
-	 * matches when it starts with the word */
-	if ((v->flags & WVF_REGEX) &&
-	    c->rs->regexes[v->regex].lit_kind == WLK_LINE_START)
-		start = &c->rs->regexes[v->regex];
+	if ((v->flags & WVF_REGEX) && c->selcache != NULL &&
+	    c->selcache[v->regex].idx != NULL) {
+		const struct waf_selcache *sc = selected(c, v);
+
+		for (uint32_t i = 0; i < sc->n; i++) {
+			const struct waf_kvent *e = &c->store[sc->idx[i]];
+
+			if (!e->dead)
+				n = put(out, n, cap, v->id, e->key, e->key_len,
+					e->val, e->len);
+		}
+		return n;
+	}
 	for (uint32_t i = 0; i < c->n_store; i++) {
 		const struct waf_kvent *e = &c->store[i];
 
-		if (e->coll != v->id || e->dead)
-			continue;
-		if (start != NULL && !e->key_nl) {
-			uint32_t n = start->lit_len;
-			uint64_t mask = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-			const char *w = waf_str(c->rs, start->lit);
-
-			if (e->key_len < n ||
-			    ((e->key_head ^ start->lit_head) & mask) != 0 ||
-			    (n > 8 && !waf_ieq(e->key + 8, n - 8, w + 8, n - 8)))
-				continue;
-		} else if (!waf_key_match(c, v, e->key, e->key_len)) {
-			continue;
-		}
-		n = put(out, n, cap, v->id, e->key, e->key_len, e->val, e->len);
+		if (!e->dead && entry_selected(c, v, e))
+			n = put(out, n, cap, v->id, e->key, e->key_len, e->val,
+				e->len);
 	}
 	return n;
 }

@@ -24,6 +24,29 @@ struct run {
 	int rc;
 };
 
+/* A context for rules; mode 1: no scan sets, nothing decided at load.
+ * NULL (a failure counted) when they do not load. */
+static struct mg_waf_ctx *
+load(const char *rules, int mode, struct mg_waf_ruleset **rs, int line)
+{
+	struct mg_waf_conf conf = { .no_scan_sets = mode == 1,
+				    .no_fold = mode == 1 };
+	struct mg_waf_ctx *ctx;
+
+	*rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
+	if (*rs == NULL) {
+		fprintf(stderr, "%s:%d: %s\n", __FILE__, line, err);
+		mg_test_failures++;
+		return NULL;
+	}
+	ctx = mg_waf_ctx_create(*rs, &conf);
+	if (ctx == NULL) {
+		mg_waf_ruleset_free(*rs);
+		mg_test_failures++;
+	}
+	return ctx;
+}
+
 /* Load rules, evaluate req; both engines; 0 when they agree. */
 static int
 run2(const char *rules, const char *req, struct run *out, int line)
@@ -31,23 +54,11 @@ run2(const char *rules, const char *req, struct run *out, int line)
 	struct run r[2];
 
 	for (int mode = 0; mode < 2; mode++) {
-		struct mg_waf_conf conf = { .no_scan_sets = mode == 1,
-					    .no_fold = mode == 1 };
 		struct mg_waf_ruleset *rs;
-		struct mg_waf_ctx *ctx;
+		struct mg_waf_ctx *ctx = load(rules, mode, &rs, line);
 
-		rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
-		if (rs == NULL) {
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, line, err);
-			mg_test_failures++;
+		if (ctx == NULL)
 			return -1;
-		}
-		ctx = mg_waf_ctx_create(rs, &conf);
-		if (ctx == NULL) {
-			mg_waf_ruleset_free(rs);
-			mg_test_failures++;
-			return -1;
-		}
 		r[mode].rc = mg_waf_eval(ctx, (const uint8_t *)req,
 					 strlen(req), NULL, &r[mode].res);
 		mg_waf_rule_ids(&r[mode].res, r[mode].ids, sizeof(r[mode].ids));
@@ -539,6 +550,54 @@ test_wants_body(void)
 			       "SecRule ARGS \"@rx x\" \"id:2,phase:2\"\n"), 0);
 }
 
+/*
+ * TX:/^h_/ on one context, request after request: the entries of the TX
+ * image, the request's own, one added and one deleted between two looks
+ * in the same request. The score counts what each look saw: 1 an entry in
+ * phase 1, 100 in phase 2.
+ */
+static void
+test_selector_across_requests(void)
+{
+	static const char rules[] =
+		"SecAction \"id:900,phase:1,pass,nolog,setvar:tx.h_image=1\"\n"
+		"SecRule REQUEST_HEADERS_NAMES \"@rx ^.*$\" \"id:1,phase:1,"
+		"pass,nolog,capture,t:lowercase,setvar:'tx.h_%{tx.0}=1'\"\n"
+		"SecRule TX:/^h_/ \"@rx .\" \"id:2,phase:1,pass,nolog,"
+		"setvar:'tx.anomaly_score=+1'\"\n"
+		"SecAction \"id:3,phase:2,pass,nolog,setvar:tx.h_late=1,"
+		"setvar:!tx.h_host\"\n"
+		"SecRule TX:/^h_/ \"@rx .\" \"id:4,phase:2,pass,nolog,"
+		"setvar:'tx.anomaly_score=+100'\"\n";
+	static const struct {
+		const char *req;
+		int score;
+	} reqs[] = {
+		/* h_image h_host h_a; then h_image h_a h_late */
+		{ "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", 303 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nB: 1\r\nC: 1\r\n\r\n", 404 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 202 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", 303 },
+	};
+
+	for (int mode = 0; mode < 2; mode++) {
+		struct mg_waf_ruleset *rs;
+		struct mg_waf_ctx *ctx = load(rules, mode, &rs, __LINE__);
+
+		if (ctx == NULL)
+			continue;
+		for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			struct mg_waf_result res;
+
+			mg_waf_eval(ctx, (const uint8_t *)reqs[i].req,
+				    strlen(reqs[i].req), NULL, &res);
+			MG_CHECK_EQ(res.anomaly_score, reqs[i].score);
+		}
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+}
+
 int
 main(void)
 {
@@ -554,5 +613,6 @@ main(void)
 	test_bad_input();
 	test_fold();
 	test_wants_body();
+	test_selector_across_requests();
 	return mg_test_done("test_waf_engine");
 }
