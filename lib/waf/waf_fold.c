@@ -751,6 +751,7 @@ drop_dead_targets(struct mg_waf_ruleset *rs)
 				}
 				ss->n_by_var[t][v] = (uint8_t)n;
 			}
+		waf_scan_vars(ss);
 	}
 	free(reach[1]);
 	free(reach[2]);

@@ -154,6 +154,18 @@ tier_of(const struct mg_waf_ruleset *rs, const struct waf_rule *r)
 }
 
 /* The index of targets by tier and variable. */
+void
+waf_scan_vars(struct waf_scanset *ss)
+{
+	ss->n_read_vars = 0;
+	for (unsigned v = 0; v < WV_MAX; v++)
+		for (unsigned t = 0; t < WAF_TIERS; t++)
+			if (ss->var_chains[v] && ss->n_by_var[t][v]) {
+				ss->read_vars[ss->n_read_vars++] = (uint8_t)v;
+				break;
+			}
+}
+
 static int
 index_targets(struct waf_scanset *ss)
 {
@@ -173,6 +185,7 @@ index_targets(struct waf_scanset *ss)
 					ss->n_by_var[t][v]++;
 				}
 		}
+	waf_scan_vars(ss);
 	return 0;
 }
 

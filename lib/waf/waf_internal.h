@@ -437,6 +437,9 @@ struct waf_scanset {
 	uint8_t chain_n_tfns[WAF_MAX_CHAINS];
 	uint64_t var_chains[WV_MAX];	/* chains some rule uses on a var */
 	uint8_t var_all[WV_MAX];	/* a rule takes the whole collection */
+	/* the variables some live target reads, by id (waf_scan_vars) */
+	uint8_t read_vars[WV_MAX];
+	uint8_t n_read_vars;
 	/* the targets of each tier and variable: tix[by_var[t][v] ..] */
 	uint32_t by_var[WAF_TIERS][WV_MAX];
 	uint8_t n_by_var[WAF_TIERS][WV_MAX];
@@ -603,6 +606,10 @@ uint64_t waf_now_us(void);
 
 void waf_warn(struct mg_waf_ruleset *rs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* List the variables the targets of ss read (waf_hs.c), once they are
+ * indexed and again when some leave */
+void waf_scan_vars(struct waf_scanset *ss);
 
 /* Fold the rules no request can change (waf_fold.c), at load */
 int waf_fold(struct mg_waf_ruleset *rs);

@@ -420,12 +420,11 @@ resolve_union(struct mg_waf_ctx *c, const struct waf_scanset *ss)
 {
 	uint32_t n = 0;
 
-	for (unsigned id = 0; id < WV_MAX; id++) {
+	for (unsigned i = 0; i < ss->n_read_vars; i++) {
+		unsigned id = ss->read_vars[i];
 		struct waf_var all = { .id = (uint8_t)id };
 		uint32_t m, k;
 
-		if (!ss->var_chains[id])
-			continue;
 		if (ss->var_all[id]) {
 			n += waf_resolve(c, &all, c->vals + n, WAF_VALS_MAX - n);
 			continue;
