@@ -82,7 +82,7 @@ excluded_by(struct mg_waf_ctx *c, const struct waf_rule *r,
 
 /* Most values are of a collection the rule excludes nothing from, and
  * most requests remove no target. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 excluded(struct mg_waf_ctx *c, const struct waf_rule *r,
 	 const struct waf_val *v)
 {
