@@ -109,16 +109,34 @@ step(struct mg_waf_ctx *c, uint8_t t, const uint8_t *in, uint32_t len,
 	return n == MG_WAF_TRANSFORM_E_CAP ? 0 : (uint32_t)n;
 }
 
+/* p is in the request's own memory (its head, its body, what the parser
+ * made of them): bytes that stay as they are until the next request. A
+ * collection's value may be rewritten in place, as long as it was. */
+static bool
+request_bytes(const struct mg_waf_ctx *c, const uint8_t *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return (a - (uintptr_t)c->req_arena < c->req_arena_size) ||
+	       (a - (uintptr_t)c->head < WAF_HEAD_MAX) ||
+	       (a - (uintptr_t)c->body < c->body_cap);
+}
+
 /*
  * The byte set of a value several rules transform (CRS runs a handful of
- * rules with their own t: on every argument): computed once per request.
- * Keyed by where the value lives, which does not change meanwhile.
+ * rules with their own t: on every argument): computed once per request
+ * for the request's values, keyed by where they live.
  */
-static const uint64_t *
-value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len)
+void
+waf_value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len,
+		uint64_t bits[4])
 {
 	struct waf_byteset *e;
 
+	if (!request_bytes(c, p)) {
+		byte_set(p, len, bits);
+		return;
+	}
 	e = &c->bytesets[(((uintptr_t)p >> 3) ^ len) % WAF_BYTESETS];
 	if (e->gen != c->req_gen || e->p != p || e->len != len) {
 		byte_set(p, len, e->bits);
@@ -126,7 +144,7 @@ value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len)
 		e->p = p;
 		e->len = len;
 	}
-	return e->bits;
+	memcpy(bits, e->bits, sizeof(e->bits));
 }
 
 const uint8_t *
@@ -145,7 +163,7 @@ waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns, uint8_t n,
 	*out_len = len;
 	if (n == 0)
 		return cur;
-	memcpy(bits, value_bytes(c, cur, len), sizeof(bits));
+	waf_value_bytes(c, cur, len, bits);
 	/* most values come out of most chains as they went in */
 	for (uint8_t i = 0; i < n; i++)
 		for (unsigned k = 0; k < 4; k++)

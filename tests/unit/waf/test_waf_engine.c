@@ -219,6 +219,16 @@ test_setvar(void)
 		"SecRule &TX:/^h_/ \"@eq 1\" \"id:8,phase:2,pass,log\"\n";
 
 	EXPECT(rules, get_attack, "2,3,4,5,6,7,8", MG_WAF_PASS);
+	/* a value rewritten in place, as long as before: the bytes of the
+	 * old one must not decide what a transformation may change */
+	EXPECT("SecRule REQUEST_METHOD \"@rx .\" \"id:1,phase:1,pass,nolog,"
+	       "setvar:tx.v=abc\"\n"
+	       "SecRule TX:v \"@streq abc\" \"id:2,phase:1,pass,log,"
+	       "t:urlDecodeUni\"\n"
+	       "SecRule REQUEST_METHOD \"@rx .\" \"id:3,phase:1,pass,nolog,"
+	       "setvar:tx.v=%41\"\n"
+	       "SecRule TX:v \"@streq A\" \"id:4,phase:1,pass,log,"
+	       "t:urlDecodeUni\"\n", get_benign, "2,4", MG_WAF_PASS);
 }
 
 static void
@@ -311,6 +321,25 @@ test_operators(void)
 		"\"id:2,phase:2,pass,log\"\n";
 
 	EXPECT(rules, get_attack, "3,12,13,14,1,2,4,5,6,11", MG_WAF_PASS);
+	/* @validateByteRange: a disallowed byte in each quarter of the
+	 * byte range, on the request's values and on a transformation's
+	 * output (e is "%C3%A9" once the query is decoded) */
+	EXPECT("SecRule ARGS:e \"@validateByteRange 1-127\" \"id:1,phase:2,"
+	       "pass,log\"\n"
+	       "SecRule ARGS:e \"@validateByteRange 1-127\" \"id:2,phase:2,"
+	       "pass,log,t:urlDecodeUni\"\n"
+	       "SecRule ARGS:c \"@validateByteRange 32-64,66-255\" \"id:3,"
+	       "phase:2,pass,log\"\n"
+	       "SecRule ARGS:b \"@validateByteRange 0-254\" \"id:4,phase:2,"
+	       "pass,log\"\n"
+	       "SecRule ARGS:d \"@validateByteRange 32-255\" \"id:5,phase:2,"
+	       "pass,log\"\n"
+	       "SecRule ARGS:a \"@validateByteRange 1-127,192-255\" \"id:6,"
+	       "phase:2,pass,log\"\n"
+	       "SecRule ARGS:c|ARGS:e \"@validateByteRange 37-126\" \"id:7,"
+	       "phase:2,pass,log\"\n",
+	       "GET /?a=%C3%A9&b=%FF&c=A&d=%01&e=%25C3%25A9 HTTP/1.1\r\n"
+	       "Host: h\r\n\r\n", "2,3,4,5,6", MG_WAF_PASS);
 	/* exclusions: the excluded values alone match nothing */
 	EXPECT(excl, "GET /?q=5 HTTP/1.1\r\nHost: h\r\n"
 	       "Cookie: __utma=evil\r\n\r\n", "", MG_WAF_PASS);
