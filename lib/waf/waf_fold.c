@@ -205,7 +205,9 @@ setvar_key(const struct mg_waf_ruleset *rs, const struct waf_act *a,
 	ci->fail |= keys_add(&ci->writes, a->coll, p, len, !tm->literal) < 0;
 }
 
-/* The whole chain of ri, or its head alone */
+/* The whole chain of ri, or (!whole) what decides whether its head
+ * matches: its variables and its operator's argument. What a rule does
+ * once it matched does not change whether it does. */
 static void
 chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, bool whole,
 	   struct chain_info *ci)
@@ -223,9 +225,11 @@ chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, bool whole,
 	stale = (head->flags & WRF_ACTION) ? &ci->stale_reader : NULL;
 	/* expanded only when the chain matched and logs or redirects, which
 	 * are effects anyway: reads, never what makes a rule dynamic */
-	tmpl_reads(rs, head->msg, head, ci, &logged, stale, 0);
-	tmpl_reads(rs, head->logdata, head, ci, &logged, stale, 0);
-	tmpl_reads(rs, head->redirect, head, ci, &logged, stale, 0);
+	if (whole) {
+		tmpl_reads(rs, head->msg, head, ci, &logged, stale, 0);
+		tmpl_reads(rs, head->logdata, head, ci, &logged, stale, 0);
+		tmpl_reads(rs, head->redirect, head, ci, &logged, stale, 0);
+	}
 	for (uint32_t k = ri; k != WAF_NONE;
 	     k = whole ? rs->rules[k].next : WAF_NONE) {
 		const struct waf_rule *r = &rs->rules[k];
@@ -262,7 +266,7 @@ chain_info(const struct mg_waf_ruleset *rs, uint32_t ri, bool whole,
 			if (is_head && is_matched_var(v->id))
 				ci->stale_reader = true;
 		}
-		for (uint32_t i = 0; i < r->n_acts; i++) {
+		for (uint32_t i = 0; whole && i < r->n_acts; i++) {
 			const struct waf_act *a = &rs->acts[r->act_off + i];
 
 			switch (a->kind) {
@@ -355,9 +359,9 @@ reads_static(const struct fold *f, const struct chain_info *ci)
 }
 
 /*
- * A chain whose head reads only static keys but whose rest reads the
- * request (CRS: "TX:MAX_NUM_ARGS @eq 1" chained to &ARGS): when the head
- * alone does not match, neither does the chain. True when folded so.
+ * A rule whose test reads only static keys, but whose chain reads the
+ * request or whose actions read what runtime rules write: when its head
+ * does not match, the rule does not. True when folded so.
  */
 static int
 fold_head(struct fold *f, uint32_t ri, uint8_t phn, bool *folded)
@@ -418,9 +422,9 @@ fold_step(struct fold *f, uint8_t phn, uint32_t s, uint32_t *skip_until)
 		goto out;
 	}
 	if (!reads_static(f, &ci)) {
-		folded = false;
-		if (r->next != WAF_NONE)
-			rc = fold_head(f, ri, phn, &folded);
+		/* CRS: "TX:MAX_NUM_ARGS @eq 1" chained to &ARGS; 949061,
+		 * adding the score of a paranoia level not run */
+		rc = fold_head(f, ri, phn, &folded);
 		if (rc == 0 && folded)
 			goto fold;	/* never matches: nothing it does */
 		if (rc == 0)

@@ -499,6 +499,19 @@ test_fold(void)
 		"SecRule ARGS \"@rx bad\" \"id:2,phase:2,pass,log,"
 		"setvar:'tx.score=+%{tx.crit}'\"\n"
 		"SecRule TX:score \"@ge 10\" \"id:3,phase:2,deny,log\"\n";
+	static const char level_scores[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.pl=1\"\n"
+		"SecRule ARGS \"@rx bad\" \"id:2,phase:2,pass,log,"
+		"setvar:'tx.s1=+5'\"\n"
+		"SecRule ARGS \"@rx worse\" \"id:3,phase:2,pass,log,"
+		"setvar:'tx.s2=+5'\"\n"
+		"SecRule TX:pl \"@ge 1\" \"id:4,phase:2,pass,nolog,"
+		"setvar:'tx.score=+%{tx.s1}'\"\n"
+		"SecRule TX:pl \"@ge 2\" \"id:5,phase:2,pass,nolog,"
+		"setvar:'tx.score=+%{tx.s2}'\"\n"
+		"SecRule TX:score \"@ge 5\" \"id:6,phase:2,deny,log\"\n";
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs;
 
 	EXPECT(skip_by_level, "GET /?a=evil HTTP/1.1\r\nHost: h\r\n\r\n",
 	       "", MG_WAF_PASS);
@@ -529,6 +542,20 @@ test_fold(void)
 	       "2", MG_WAF_PASS);
 	EXPECT(scored, "GET /?a=bad&b=bad HTTP/1.1\r\nHost: h\r\n\r\n",
 	       "2,3", MG_WAF_DENY);
+	/* a score added only at a level not run (CRS 949061): decided at
+	 * load though its setvar reads what runtime rules write */
+	EXPECT(level_scores, "GET /?a=worse HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "3", MG_WAF_PASS);
+	EXPECT(level_scores, "GET /?a=bad HTTP/1.1\r\nHost: h\r\n\r\n",
+	       "2,6", MG_WAF_DENY);
+	rs = mg_waf_load_text("t.conf", level_scores, &conf, err, sizeof(err));
+	MG_CHECK(rs != NULL);
+	if (rs != NULL) {
+		/* 1 (into the image) and 5; 4 matches and adds at run time */
+		MG_CHECK_EQ(mg_waf_ruleset_stats(rs)->folded, 2);
+		MG_CHECK_EQ(mg_waf_ruleset_stats(rs)->hoisted, 1);
+	}
+	mg_waf_ruleset_free(rs);
 }
 
 /* mg_waf_wants_body after the head of a POST, for rules text */
