@@ -564,14 +564,15 @@ print_stats(const struct mg_waf_ruleset *rs, const struct mg_waf_ctx *ctx)
 		"%u removed, %u of phases 3-5 not run)\n"
 		"regexes %u; patterns in Hyperscan %u (%u exact, %u "
 		"prefiltered) in %u databases of %llu bytes; PCRE2 only %u\n"
-		"decided at load %u (%u run into the TX image); scan targets "
-		"no reachable rule reads %u\n"
+		"decided at load %u (%u run into the TX image, %u setting "
+		"only what no rule reads); scan targets no reachable rule "
+		"reads %u\n"
 		"load %.1f ms (parse %.1f, compile %.1f)%s; context %zu bytes\n",
 		st->files, st->directives, st->rules, st->chained, st->markers,
 		st->removed, st->response_rules, st->regexes, st->patterns,
 		st->hs_exact, st->hs_prefilter, st->groups,
 		(unsigned long long)st->db_bytes, st->pcre_only,
-		st->folded, st->hoisted, st->dead_targets,
+		st->folded, st->hoisted, st->unread, st->dead_targets,
 		st->total_us / 1000.0, st->parse_us / 1000.0,
 		st->compile_us / 1000.0,
 		st->from_cache ? " from the cache" : "",

@@ -99,6 +99,8 @@ struct mg_waf_load_stats {
 	uint32_t regexes;
 	uint32_t folded;		/* chain heads decided at load */
 	uint32_t hoisted;		/* ... of which run into the TX image */
+	uint32_t unread;		/* ... of which only set what no rule
+					 * reads */
 	uint32_t dead_targets;		/* scan targets no reachable rule reads */
 	uint64_t db_bytes;		/* serialized size of all databases */
 	uint64_t parse_us, compile_us, total_us;

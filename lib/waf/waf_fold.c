@@ -505,6 +505,132 @@ has_stale_reader(const struct mg_waf_ruleset *rs)
 	return false;
 }
 
+/* The keys of TX (IP...) template t expands */
+static int
+tmpl_keys(const struct mg_waf_ruleset *rs, uint32_t t, struct keyset *ks)
+{
+	const struct waf_tmpl *tm;
+
+	if (t == WAF_NONE)
+		return 0;
+	tm = &rs->tmpls[t];
+	for (uint32_t i = 0; i < tm->n_segs; i++) {
+		const struct waf_seg *sg = &rs->segs[tm->seg_off + i];
+
+		if (waf_var_is_store(sg->var) &&
+		    keys_add(ks, sg->var, waf_str(rs, sg->str), sg->len,
+			     false) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every key of TX (IP...) some rule or the engine may read by name, in a
+ * variable or a macro (initcol's are not expanded: collections live one
+ * request); variables with a selector regex are checked on their own. */
+static int
+named_reads(const struct mg_waf_ruleset *rs, struct keyset *ks)
+{
+	int rc = keys_add(ks, WV_TX, "anomaly_score", 13, false); /* finish */
+
+	for (uint32_t i = 0; i < rs->n_vars && rc == 0; i++) {
+		const struct waf_var *v = &rs->vars[i];
+
+		if (!waf_var_is_store(v->id) || (v->flags & WVF_EXCLUDE) ||
+		    (v->flags & WVF_REGEX))
+			continue;
+		if (v->flags & WVF_KEY)
+			rc = keys_add(ks, v->id, waf_str(rs, v->key),
+				      v->key_len, false);
+		else
+			ks->all = true;		/* the whole collection */
+	}
+	for (uint32_t ri = 0; ri < rs->n_rules && rc == 0; ri++) {
+		const struct waf_rule *r = &rs->rules[ri];
+
+		rc = tmpl_keys(rs, r->op_arg, ks) | tmpl_keys(rs, r->msg, ks) |
+		     tmpl_keys(rs, r->logdata, ks) |
+		     tmpl_keys(rs, r->redirect, ks);
+		for (uint32_t i = 0; i < r->n_acts && rc == 0; i++) {
+			const struct waf_act *a = &rs->acts[r->act_off + i];
+
+			if (a->kind <= WA_SETVAR_DEL)
+				rc = tmpl_keys(rs, a->key, ks);
+			if (a->kind < WA_SETVAR_DEL && rc == 0)
+				rc = tmpl_keys(rs, a->val, ks);
+		}
+	}
+	for (unsigned ph = 0; ph < 6 && rc == 0; ph++)
+		if (rs->default_disruptive[ph] == WD_REDIRECT)
+			rc = tmpl_keys(rs, rs->default_redirect[ph], ks);
+	return rc;
+}
+
+/* Some selector regex of TX (IP...) may pick one of the keys written */
+static bool
+selected_by_regex(struct fold *f, const struct keyset *writes)
+{
+	const struct mg_waf_ruleset *rs = f->rs;
+
+	for (uint32_t i = 0; i < rs->n_vars; i++) {
+		const struct waf_var *v = &rs->vars[i];
+
+		if (!waf_var_is_store(v->id) || !(v->flags & WVF_REGEX) ||
+		    (v->flags & WVF_EXCLUDE))
+			continue;
+		for (uint32_t k = 0; k < writes->n; k++)
+			if (writes->k[k].coll == v->id &&
+			    (writes->k[k].prefix ||
+			     waf_key_match(f->sim, v,
+					   (const uint8_t *)writes->k[k].p,
+					   writes->k[k].len)))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Runtime rules whose only effect is to set keys nothing reads: CRS's
+ * 901318 hashes the User-Agent into tx.ua_hash for an initcol that keeps
+ * nothing here. Decided at load as not matching: nothing it would do
+ * can be seen (no log, no ctl, no skip, no capture).
+ */
+static int
+drop_unread_writers(struct fold *f)
+{
+	struct mg_waf_ruleset *rs = f->rs;
+	struct keyset reads = { 0 };
+	int rc = named_reads(rs, &reads);
+
+	for (uint8_t phn = 1; phn <= 2 && rc == 0; phn++) {
+		const struct waf_phase *ph = &rs->phases[phn];
+
+		for (uint32_t s = 0; s < ph->n_steps && rc == 0; s++) {
+			uint32_t ri = ph->steps[s];
+			struct waf_rule *r = &rs->rules[ri];
+			struct chain_info ci;
+
+			if ((r->flags & WRF_MARKER) || r->fold != WAF_FOLD_NONE)
+				continue;
+			chain_info(rs, ri, true, &ci);
+			rc = ci.fail ? -1 : 0;
+			if (rc == 0 && ci.writes.n > 0 && !ci.writes.all &&
+			    !ci.ctl && !ci.jumps && !ci.disrupts && !ci.logs &&
+			    !(r->flags & WRF_CAPTURE) &&
+			    !keys_meet(&ci.writes, &reads) &&
+			    !selected_by_regex(f, &ci.writes)) {
+				r->fold = WAF_FOLD_FALSE;
+				r->fold_next = s + 1;
+				rs->stats.folded++;
+				rs->stats.unread++;
+			}
+			chain_info_free(&ci);
+		}
+	}
+	free(reads.k);
+	return rc;
+}
+
 int
 waf_fold(struct mg_waf_ruleset *rs)
 {
@@ -530,6 +656,8 @@ waf_fold(struct mg_waf_ruleset *rs)
 			if (!(rs->rules[ph->steps[s]].flags & WRF_MARKER))
 				rc = fold_step(&f, phn, s, &skip_until);
 	}
+	if (rc == 0)
+		rc = drop_unread_writers(&f);
 	mg_waf_ctx_free(f.sim);
 	free(f.dyn_writes.k);
 	free(f.dyn_reads.k);

@@ -510,6 +510,19 @@ test_fold(void)
 		"SecRule TX:pl \"@ge 2\" \"id:5,phase:2,pass,nolog,"
 		"setvar:'tx.score=+%{tx.s2}'\"\n"
 		"SecRule TX:score \"@ge 5\" \"id:6,phase:2,deny,log\"\n";
+	static const char unread[] =
+		"SecRule REQUEST_HEADERS:User-Agent \"@rx ^.*$\" \"id:1,"
+		"phase:1,pass,nolog,t:sha1,t:hexEncode,"
+		"setvar:'tx.ua=%{MATCHED_VAR}'\"\n"
+		"SecAction \"id:2,phase:1,pass,nolog,"
+		"initcol:ip=%{remote_addr}_%{tx.ua}\"\n"
+		"SecRule ARGS:a \"@rx .\" \"id:3,phase:1,pass,nolog,"
+		"setvar:tx.h_a=1\"\n"
+		"SecRule ARGS:b \"@rx .\" \"id:4,phase:1,pass,nolog,"
+		"setvar:tx.m=1\"\n"
+		"SecRule TX:/^h_/ \"@rx .\" \"id:5,phase:2,pass,log\"\n"
+		"SecRule ARGS:b \"@rx .\" \"id:6,phase:2,pass,log,"
+		"msg:'m=%{tx.m}'\"\n";
 	struct mg_waf_conf conf = { 0 };
 	struct mg_waf_ruleset *rs;
 
@@ -555,6 +568,16 @@ test_fold(void)
 		MG_CHECK_EQ(mg_waf_ruleset_stats(rs)->folded, 2);
 		MG_CHECK_EQ(mg_waf_ruleset_stats(rs)->hoisted, 1);
 	}
+	mg_waf_ruleset_free(rs);
+	/* a rule setting only what nothing reads (an initcol's macro is
+	 * not expanded) does not run; one whose key a selector regex or a
+	 * macro reads does */
+	EXPECT(unread, "GET /?a=1&b=1 HTTP/1.1\r\nHost: h\r\n"
+	       "User-Agent: t\r\n\r\n", "5,6", MG_WAF_PASS);
+	rs = mg_waf_load_text("t.conf", unread, &conf, err, sizeof(err));
+	MG_CHECK(rs != NULL);
+	if (rs != NULL)
+		MG_CHECK_EQ(mg_waf_ruleset_stats(rs)->unread, 1);
 	mg_waf_ruleset_free(rs);
 }
 
