@@ -218,9 +218,9 @@ from_number(struct mg_waf_ctx *c, struct waf_val *out, uint32_t cap,
 		   waf_fmt_int((char *)p, (long long)x));
 }
 
-static uint32_t
-values(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
-       uint32_t cap)
+uint32_t
+waf_values(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
+	   uint32_t cap)
 {
 	uint32_t n = 0;
 
@@ -301,15 +301,12 @@ values(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
 }
 
 uint32_t
-waf_resolve(struct mg_waf_ctx *c, const struct waf_var *v,
-	    struct waf_val *out, uint32_t cap)
+waf_count(struct mg_waf_ctx *c, const struct waf_var *v, struct waf_val *out,
+	  uint32_t cap)
 {
-	uint32_t n;
+	/* what VAR would give, without keeping it */
+	uint32_t n = waf_values(c, v, NULL, UINT32_MAX);
 
-	if (!(v->flags & WVF_COUNT))
-		return values(c, v, out, cap);
-	/* &VAR counts what VAR would give, without keeping it */
-	n = values(c, v, NULL, UINT32_MAX);
 	return from_number(c, out, cap, v->id, n);
 }
 
