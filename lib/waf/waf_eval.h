@@ -217,6 +217,13 @@ struct mg_waf_ctx {
 	/* 0: the store is the image and what this request added; else
 	 * bumped by every other reset */
 	uint32_t store_gen, store_resets;
+	/* what this request changed of the image, for the next request's
+	 * start (store_gen 0): entries of the image written, slots filled */
+	uint16_t img_dirty[WAF_STORE_MAX];
+	uint32_t n_img_dirty;
+	uint64_t img_dirty_bits[WAF_STORE_MAX / 64];
+	uint16_t img_new_slots[WAF_STORE_MAX];
+	uint32_t n_img_new_slots;
 	struct waf_selcache *selcache;	/* per rs->regexes; NULL: none */
 	struct waf_removal removals[WAF_REMOVALS_MAX];
 	uint32_t n_removals;

@@ -83,6 +83,25 @@ waf_store_snap_free(struct waf_store_snap *s)
 	s->arena = NULL;
 }
 
+/* Entry kv of the image is about to change: remembered, to be put back */
+static void
+image_entry_written(struct mg_waf_ctx *c, const struct waf_kvent *kv)
+{
+	uint32_t i = (uint32_t)(kv - c->store);
+
+	if (c->store_gen != 0 || i >= c->img.n_store ||
+	    (c->img_dirty_bits[i / 64] >> (i % 64)) & 1)
+		return;
+	c->img_dirty_bits[i / 64] |= 1ull << (i % 64);
+	c->img_dirty[c->n_img_dirty++] = (uint16_t)i;
+}
+
+/*
+ * A request's start: the arena and TX as the image has them. After a
+ * request that started so, only what it changed is put back (the image
+ * is ~12 KiB of entries, index and arena for CRS; a request writes a few
+ * entries); after anything else, all of it.
+ */
 void
 waf_store_start(struct mg_waf_ctx *c)
 {
@@ -91,7 +110,27 @@ waf_store_start(struct mg_waf_ctx *c)
 		waf_store_reset(c);
 		return;
 	}
-	waf_store_snap_put(c, &c->img);
+	if (c->store_gen != 0) {
+		waf_store_snap_put(c, &c->img);
+	} else {
+		for (uint32_t k = 0; k < c->n_img_dirty; k++) {
+			uint16_t i = c->img_dirty[k];
+			const struct waf_kvent *o = &c->img.store[i];
+
+			/* its value may have been rewritten in place */
+			if (o->cap)
+				memcpy(o->val, c->img.arena +
+				       (o->val - c->arena), o->cap);
+			c->store[i] = *o;
+		}
+		for (uint32_t k = 0; k < c->n_img_new_slots; k++)
+			c->slots[c->img_new_slots[k]] = 0;
+		c->n_store = c->img.n_store;
+		c->arena_used = c->img.arena_used;
+	}
+	c->n_img_dirty = 0;
+	c->n_img_new_slots = 0;
+	memset(c->img_dirty_bits, 0, sizeof(c->img_dirty_bits));
 	c->store_gen = 0;
 }
 
@@ -165,7 +204,13 @@ waf_store_set(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
 		kv->hash = h;
 		kv->coll = coll;
 		c->slots[slot] = (uint16_t)(++c->n_store);
-	} else if (kv->dead) {
+		if (c->store_gen == 0)
+			c->img_new_slots[c->n_img_new_slots++] =
+				(uint16_t)slot;
+	} else {
+		image_entry_written(c, kv);
+	}
+	if (kv->dead) {
 		/* a deleted entry comes back at its old place */
 		kv->dead = 0;
 		kv->len = 0;
@@ -192,6 +237,8 @@ waf_store_del(struct mg_waf_ctx *c, uint8_t coll, const uint8_t *key,
 	struct waf_kvent *kv = waf_store_get(c, coll, key, klen);
 
 	c->n_writes++;
-	if (kv)
+	if (kv) {
+		image_entry_written(c, kv);
 		kv->dead = 1;
+	}
 }

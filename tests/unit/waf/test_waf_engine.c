@@ -677,6 +677,55 @@ test_selector_across_requests(void)
 	}
 }
 
+/*
+ * A request that changed the TX image (a value rewritten in place, an
+ * entry deleted, one added) leaves nothing of it to the next one.
+ */
+static void
+test_image_after_request(void)
+{
+	static const char rules[] =
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.v=abc,"
+		"setvar:tx.w=1\"\n"
+		"SecRule ARGS:x \"@rx .\" \"id:2,phase:1,pass,nolog,"
+		"setvar:tx.v=xyz,setvar:!tx.w,setvar:tx.n=1\"\n"
+		"SecRule TX:v \"@streq abc\" \"id:10,phase:2,pass,log\"\n"
+		"SecRule &TX:w \"@eq 1\" \"id:11,phase:2,pass,log\"\n"
+		"SecRule &TX:n \"@eq 0\" \"id:12,phase:2,pass,log\"\n";
+	static const char *const reqs[][2] = {
+		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "10,11,12" },
+		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "" },
+		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "10,11,12" },
+	};
+
+	for (int mode = 0; mode < 2; mode++) {
+		struct mg_waf_ruleset *rs;
+		struct mg_waf_ctx *ctx = load(rules, mode, &rs, __LINE__);
+
+		if (ctx == NULL)
+			continue;
+		for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			struct mg_waf_result res;
+			char ids[64];
+
+			mg_waf_eval(ctx, (const uint8_t *)reqs[i][0],
+				    strlen(reqs[i][0]), NULL, &res);
+			mg_waf_rule_ids(&res, ids, sizeof(ids));
+			mg_test_checks++;
+			if (strcmp(ids, reqs[i][1]) != 0) {
+				fprintf(stderr, "%s:%d: mode %d request %zu "
+					"fired [%s], want [%s]\n", __FILE__,
+					__LINE__, mode, i, ids, reqs[i][1]);
+				mg_test_failures++;
+			}
+		}
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+}
+
 int
 main(void)
 {
@@ -693,5 +742,6 @@ main(void)
 	test_fold();
 	test_wants_body();
 	test_selector_across_requests();
+	test_image_after_request();
 	return mg_test_done("test_waf_engine");
 }
