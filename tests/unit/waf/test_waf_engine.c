@@ -321,6 +321,16 @@ test_operators(void)
 		"\"id:2,phase:2,pass,log\"\n";
 
 	EXPECT(rules, get_attack, "3,12,13,14,1,2,4,5,6,11", MG_WAF_PASS);
+	/* t:lowercase alone: no upper case (the value as it is), upper
+	 * case after a lower-case start, upper case first */
+	EXPECT("SecRule ARGS:a \"@streq mixed-case\" \"id:1,phase:2,pass,log,"
+	       "t:lowercase\"\n"
+	       "SecRule ARGS:b \"@streq mixed-case\" \"id:2,phase:2,pass,log,"
+	       "t:lowercase\"\n"
+	       "SecRule ARGS:c \"@streq mixed-case\" \"id:3,phase:2,pass,log,"
+	       "t:lowercase\"\n",
+	       "GET /?a=mixed-case&b=mixed-CASE&c=MIXED-case HTTP/1.1\r\n"
+	       "Host: h\r\n\r\n", "1,2,3", MG_WAF_PASS);
 	/* @validateByteRange: a disallowed byte in each quarter of the
 	 * byte range, on the request's values and on a transformation's
 	 * output (e is "%C3%A9" once the query is decoded) */
