@@ -639,6 +639,48 @@ test_wants_body(void)
 			       "SecRule ARGS \"@rx x\" \"id:2,phase:2\"\n"), 0);
 }
 
+/* A request of a sequence on one context: the rules it fires and the
+ * score it ends with */
+struct seq_step {
+	const char *req;
+	const char *ids;
+	int score;
+};
+
+/* The steps one after another on one context, in both engines */
+static void
+expect_sequence(const char *rules, const struct seq_step *st, size_t n,
+		int line)
+{
+	for (int mode = 0; mode < 2; mode++) {
+		struct mg_waf_ruleset *rs;
+		struct mg_waf_ctx *ctx = load(rules, mode, &rs, line);
+
+		if (ctx == NULL)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			struct mg_waf_result res;
+			char ids[64];
+
+			mg_waf_eval(ctx, (const uint8_t *)st[i].req,
+				    strlen(st[i].req), NULL, &res);
+			mg_waf_rule_ids(&res, ids, sizeof(ids));
+			mg_test_checks++;
+			if (strcmp(ids, st[i].ids) != 0 ||
+			    res.anomaly_score != st[i].score) {
+				fprintf(stderr, "%s:%d: mode %d request %zu: "
+					"fired [%s] score %d, want [%s] %d\n",
+					__FILE__, line, mode, i, ids,
+					res.anomaly_score, st[i].ids,
+					st[i].score);
+				mg_test_failures++;
+			}
+		}
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+}
+
 /*
  * TX:/^h_/ on one context, request after request: the entries of the TX
  * image, the request's own, one added and one deleted between two looks
@@ -658,33 +700,17 @@ test_selector_across_requests(void)
 		"setvar:!tx.h_host\"\n"
 		"SecRule TX:/^h_/ \"@rx .\" \"id:4,phase:2,pass,nolog,"
 		"setvar:'tx.anomaly_score=+100'\"\n";
-	static const struct {
-		const char *req;
-		int score;
-	} reqs[] = {
+	static const struct seq_step steps[] = {
 		/* h_image h_host h_a; then h_image h_a h_late */
-		{ "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", 303 },
-		{ "GET / HTTP/1.1\r\nHost: h\r\nB: 1\r\nC: 1\r\n\r\n", 404 },
-		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 202 },
-		{ "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", 303 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", "", 303 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nB: 1\r\nC: 1\r\n\r\n", "",
+		  404 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "", 202 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", "", 303 },
 	};
 
-	for (int mode = 0; mode < 2; mode++) {
-		struct mg_waf_ruleset *rs;
-		struct mg_waf_ctx *ctx = load(rules, mode, &rs, __LINE__);
-
-		if (ctx == NULL)
-			continue;
-		for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
-			struct mg_waf_result res;
-
-			mg_waf_eval(ctx, (const uint8_t *)reqs[i].req,
-				    strlen(reqs[i].req), NULL, &res);
-			MG_CHECK_EQ(res.anomaly_score, reqs[i].score);
-		}
-		mg_waf_ctx_free(ctx);
-		mg_waf_ruleset_free(rs);
-	}
+	expect_sequence(rules, steps, sizeof(steps) / sizeof(steps[0]),
+			__LINE__);
 }
 
 /*
@@ -702,38 +728,16 @@ test_image_after_request(void)
 		"SecRule TX:v \"@streq abc\" \"id:10,phase:2,pass,log\"\n"
 		"SecRule &TX:w \"@eq 1\" \"id:11,phase:2,pass,log\"\n"
 		"SecRule &TX:n \"@eq 0\" \"id:12,phase:2,pass,log\"\n";
-	static const char *const reqs[][2] = {
-		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "" },
-		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "10,11,12" },
-		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "" },
-		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "" },
-		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "10,11,12" },
+	static const struct seq_step steps[] = {
+		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "", 0 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "10,11,12", 0 },
+		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "", 0 },
+		{ "GET /?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "", 0 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "10,11,12", 0 },
 	};
 
-	for (int mode = 0; mode < 2; mode++) {
-		struct mg_waf_ruleset *rs;
-		struct mg_waf_ctx *ctx = load(rules, mode, &rs, __LINE__);
-
-		if (ctx == NULL)
-			continue;
-		for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
-			struct mg_waf_result res;
-			char ids[64];
-
-			mg_waf_eval(ctx, (const uint8_t *)reqs[i][0],
-				    strlen(reqs[i][0]), NULL, &res);
-			mg_waf_rule_ids(&res, ids, sizeof(ids));
-			mg_test_checks++;
-			if (strcmp(ids, reqs[i][1]) != 0) {
-				fprintf(stderr, "%s:%d: mode %d request %zu "
-					"fired [%s], want [%s]\n", __FILE__,
-					__LINE__, mode, i, ids, reqs[i][1]);
-				mg_test_failures++;
-			}
-		}
-		mg_waf_ctx_free(ctx);
-		mg_waf_ruleset_free(rs);
-	}
+	expect_sequence(rules, steps, sizeof(steps) / sizeof(steps[0]),
+			__LINE__);
 }
 
 int
