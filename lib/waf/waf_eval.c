@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "waf_eval.h"
+#include "waf_transform.h"
 
 static const uint8_t empty_bytes[1];
 
@@ -107,8 +108,7 @@ setvar(struct mg_waf_ctx *c, const struct waf_act *a)
 		/* an expanded key is in the arena: fold it there */
 		uint8_t *k = (uint8_t *)(uintptr_t)key;
 
-		for (uint32_t i = 0; i < klen; i++)
-			k[i] = waf_lower(k[i]);
+		mg_waf_lower_copy(k, k, klen);
 	}
 	if (a->kind == WA_SETVAR_DEL) {
 		waf_store_del(c, a->coll, key, klen);

@@ -173,8 +173,7 @@ waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns, uint8_t n,
 		if (i == len)
 			return cur;
 		memcpy(c->tbuf[0], cur, i);
-		for (; i < len; i++)
-			c->tbuf[0][i] = waf_lower(cur[i]);
+		mg_waf_lower_copy(c->tbuf[0] + i, cur + i, len - i);
 		return c->tbuf[0];
 	}
 	waf_value_bytes(c, cur, len, bits);

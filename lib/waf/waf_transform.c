@@ -150,14 +150,12 @@ octal_escape(const uint8_t *in, size_t i, size_t len, bool three_ok,
 static size_t
 t_case(const uint8_t *in, size_t len, uint8_t *out, bool upper)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = in[i];
-
-		if (upper)
-			out[i] = c >= 'a' && c <= 'z' ? c - 32 : c;
-		else
-			out[i] = to_lower(c);
+	if (!upper) {
+		mg_waf_lower_copy(out, in, len);
+		return len;
 	}
+	for (size_t i = 0; i < len; i++)
+		out[i] = in[i] >= 'a' && in[i] <= 'z' ? in[i] - 32 : in[i];
 	return len;
 }
 

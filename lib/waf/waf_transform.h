@@ -119,4 +119,30 @@ size_t mg_waf_transform_apply(int id, const uint8_t *in, size_t len,
 size_t mg_waf_url_decode(const uint8_t *in, size_t len, uint8_t *out,
 			 bool plus_is_space, uint32_t *invalid);
 
+/*
+ * ASCII upper case to lower case, other bytes as they are, from in to out
+ * (which may be in): t:lowercase, and what lib/waf folds itself (TX keys
+ * setvar makes). Eight bytes at a time: a byte is upper case when its low
+ * seven bits are at least 'A' and at most 'Z' and its top bit is clear.
+ */
+static inline void
+mg_waf_lower_copy(uint8_t *out, const uint8_t *in, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, low, ge_a, gt_z;
+
+		__builtin_memcpy(&x, in + i, 8);
+		low = x & (0x7f * ones);
+		ge_a = low + (0x80 - 'A') * ones;
+		gt_z = low + (0x7f - 'Z') * ones;
+		x |= ((ge_a & ~gt_z & ~x) & (0x80 * ones)) >> 2;
+		__builtin_memcpy(out + i, &x, 8);
+	}
+	for (; i < len; i++)
+		out[i] = in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i];
+}
+
 #endif /* MG_WAF_TRANSFORM_H */

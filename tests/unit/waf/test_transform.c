@@ -235,10 +235,39 @@ test_url_decode_helper(void)
 	MG_CHECK(n == 7 && memcmp(out, "a A%4g%", 7) == 0);
 }
 
+/* t:lowercase eight bytes at a time: every byte value, at every offset
+ * and length around the 8-byte steps, against the byte-wise rule; in
+ * place as well */
+static void
+test_lower_copy(void)
+{
+	uint8_t in[256 + 24], out[256 + 24], want[256 + 24];
+
+	for (unsigned i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 7 + 3);	/* every value, shuffled */
+	for (size_t off = 0; off < 9; off++)
+		for (size_t len = 0; off + len <= sizeof(in); len += 1 + len / 8) {
+			unsigned bad = 0;
+
+			for (size_t i = 0; i < len; i++) {
+				uint8_t b = in[off + i];
+
+				want[i] = b >= 'A' && b <= 'Z' ? b + 32 : b;
+			}
+			mg_waf_lower_copy(out, in + off, len);
+			bad += memcmp(out, want, len) != 0;
+			memcpy(out, in + off, len);
+			mg_waf_lower_copy(out, out, len);
+			bad += memcmp(out, want, len) != 0;
+			MG_CHECK_EQ(bad, 0);
+		}
+}
+
 int
 main(void)
 {
 	test_vectors();
+	test_lower_copy();
 	test_lookup();
 	test_capacity();
 	test_random();
