@@ -10,6 +10,10 @@ set -euo pipefail
 workers=${1:-1}
 lab_require sha256sum
 lab_up
+# The spread checks below connect from fixed client ports (40000-43059);
+# the client's other connections take ports above them: a fixed port one
+# of those left in TIME-WAIT cannot be bound, and curl fails (exit 45).
+in_client sysctl -qw net.ipv4.ip_local_port_range="44000 60999"
 
 cfg=$MG_TMP/lab-l4-w$workers.cfg
 sed "s/^\([[:space:]]*workers[[:space:]]*=[[:space:]]*\)[0-9]*;/\1$workers;/" \
