@@ -153,7 +153,6 @@ tier_of(const struct mg_waf_ruleset *rs, const struct waf_rule *r)
 	return 0;
 }
 
-/* The index of targets by tier and variable. */
 void
 waf_scan_vars(struct waf_scanset *ss)
 {
@@ -166,6 +165,7 @@ waf_scan_vars(struct waf_scanset *ss)
 			}
 }
 
+/* The index of targets by tier and variable. */
 static int
 index_targets(struct waf_scanset *ss)
 {
