@@ -94,6 +94,8 @@ struct mg_waf_load_stats {
 	uint32_t removed;		/* by SecRuleRemoveBy* */
 	uint32_t response_rules;	/* phases 3-5: loaded, never run */
 	uint32_t patterns;		/* @rx + @pm phrases in groups */
+	uint32_t scan_ops;		/* rules whose operator the scan runs
+					 * (@detectSQLi, @validateByteRange...) */
 	uint32_t groups;		/* Hyperscan databases */
 	uint32_t hs_exact, hs_prefilter, pcre_only;
 	uint32_t regexes;

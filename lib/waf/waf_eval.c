@@ -444,6 +444,12 @@ confirm(struct mg_waf_ctx *c, const struct waf_rule *r, const struct waf_hit *h,
 		return (re->hs_mode == WHM_EXACT && !(r->flags & WRF_CAPTURE)) ||
 		       waf_rx_match(c, r, t, tl);
 	}
+	if (waf_op_scannable(r->op)) {
+		/* the scan ran the operator: again for its capture */
+		if (r->flags & WRF_CAPTURE)
+			(void)waf_op_match(c, r, t, tl, NULL, 0);
+		return true;
+	}
 	if (r->flags & WRF_CAPTURE) {
 		const struct waf_phrases *ph = &rs->phrases[r->op_data];
 		const char *w = waf_str(rs, rs->phrase_strs[ph->str_off +

@@ -334,6 +334,9 @@ const uint8_t *waf_expand(struct mg_waf_ctx *c, uint32_t tmpl, uint32_t *len);
 bool waf_op_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 		  const uint8_t *s, uint32_t len, const uint8_t *arg,
 		  uint32_t arg_len);
+/* A scannable operator (waf_op_scannable) on s, without its capture */
+bool waf_op_scan(const struct mg_waf_ruleset *rs, const struct waf_rule *r,
+		 const uint8_t *s, uint32_t len);
 /* Run r's regex on s; captures to TX.0-9 when r captures. */
 bool waf_rx_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 		  const uint8_t *s, uint32_t len);

@@ -832,8 +832,8 @@ static bool
 target_live(const struct mg_waf_ruleset *rs, const struct waf_target *tg,
 	    uint8_t phn, const uint8_t *reach)
 {
-	for (uint32_t p = 0; p < tg->n_pats; p++) {
-		uint32_t h = rs->rules[tg->pat_rule[p]].head;
+	for (uint32_t p = 0; p < tg->n_pats + tg->n_ops; p++) {
+		uint32_t h = rs->rules[waf_target_rule(tg, p)].head;
 		uint32_t st = rs->rule_step[h];
 
 		if (st == WAF_NONE || rs->rules[h].phase != phn || reach[st])

@@ -2,8 +2,12 @@
 /*
  * Scan sets (waf_internal.h): every @rx/@pm/@pmFromFile rule of phases 1
  * and 2 that reads request data (not TX, not MATCHED_VARS: those change
- * while a phase runs), is not negated and not multiMatch, is grouped: its
- * patterns go in the Hyperscan database of each variable it reads.
+ * while a phase runs) and is not negated is grouped: its patterns go in
+ * the Hyperscan database of each variable it reads. So is a chain head
+ * with an operator of the value's bytes alone (@detectSQLi, @detectXSS,
+ * @validateByteRange, @validateUrlEncoding, @validateUtf8Encoding): the
+ * scan runs it on each value beside the database and reports it as a
+ * match, and the scan memo keeps its result with the patterns'.
  *
  * A pattern goes in exactly when Hyperscan accepts it; otherwise in
  * prefilter mode (a superset, PCRE2 confirms); otherwise it is left to
@@ -34,18 +38,36 @@
 		       HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
 #define CACHE_MAGIC "MGWAFHS6"
 
-/* A rule can be grouped: it reads only request data. */
+/* The rule's operator runs in the scan instead of its patterns */
 static bool
-rule_groupable(const struct mg_waf_ruleset *rs, const struct waf_rule *r)
+scan_op(const struct waf_rule *r)
 {
+	return r->op != WOP_RX && r->op != WOP_PM && r->op != WOP_PM_FROM_FILE;
+}
+
+/*
+ * A rule can be grouped: it reads only request data, with patterns, or
+ * with an operator the scan can run (waf_op_scannable) at the head of
+ * its chain: a rule inside a chain runs only when the chain's head
+ * matched, and the scan would run its operator every request.
+ */
+static bool
+rule_groupable(const struct mg_waf_ruleset *rs, uint32_t ri)
+{
+	const struct waf_rule *r = &rs->rules[ri];
 	unsigned positive = 0;
 
 	if (r->phase != 1 && r->phase != 2)
 		return false;
-	if (r->op != WOP_RX && r->op != WOP_PM && r->op != WOP_PM_FROM_FILE)
+	if (r->flags & (WRF_REMOVED | WRF_RX_MACRO))
 		return false;
-	if (r->flags & (WRF_NEGATED | WRF_REMOVED | WRF_RX_MACRO))
+	if (!scan_op(r)) {
+		/* a pattern's absence is no match to report */
+		if (r->flags & WRF_NEGATED)
+			return false;
+	} else if (!waf_op_scannable(r->op) || r->head != ri) {
 		return false;
+	}
 	for (uint32_t i = 0; i < r->n_vars; i++) {
 		const struct waf_var *v = &rs->vars[r->var_off + i];
 
@@ -216,6 +238,18 @@ pat_add(struct waf_target *t, uint32_t ri, uint32_t phrase)
 	return 0;
 }
 
+static int
+op_add(struct waf_target *t, uint32_t ri)
+{
+	uint32_t *a = realloc(t->op_rule, (t->n_ops + 1) * sizeof(*a));
+
+	if (a == NULL)
+		return -1;
+	t->op_rule = a;
+	t->op_rule[t->n_ops++] = ri;
+	return 0;
+}
+
 /* A phrase as a Hyperscan expression: every byte but [A-Za-z0-9] as \xHH */
 static char *
 phrase_expr(const char *s)
@@ -332,7 +366,7 @@ waf_hs_form_groups(struct mg_waf_ruleset *rs)
 		struct waf_scanset *ss;
 		int k;
 
-		if (!rule_groupable(rs, r))
+		if (!rule_groupable(rs, ri))
 			continue;
 		ss = &rs->scan[r->phase];
 		k = chain_of(rs, ss, r->tfn_off, r->n_tfns);
@@ -372,6 +406,13 @@ waf_hs_form_groups(struct mg_waf_ruleset *rs)
 			if (t == NULL)
 				return -1;
 			t->chains |= r->chains;
+			if (scan_op(r)) {
+				if (t->n_ops && t->op_rule[t->n_ops - 1] == ri)
+					continue;	/* named twice */
+				if (op_add(t, ri) < 0)
+					return -1;
+				continue;
+			}
 			if (t->n_pats && t->pat_rule[t->n_pats - 1] == ri)
 				continue;	/* the rule names it twice */
 			n = r->op == WOP_RX ? 1 : rs->phrases[r->op_data].n;
@@ -379,6 +420,7 @@ waf_hs_form_groups(struct mg_waf_ruleset *rs)
 				if (pat_add(t, ri, p) < 0)
 					return -1;
 		}
+		rs->stats.scan_ops += scan_op(r);
 	}
 	for (uint32_t ph = 1; ph <= 2; ph++)
 		if (index_targets(&rs->scan[ph]) < 0)
@@ -788,6 +830,7 @@ waf_hs_free(struct mg_waf_ruleset *rs)
 			hs_free_database(ss->targets[ti].db);
 			free(ss->targets[ti].pat_rule);
 			free(ss->targets[ti].pat_phrase);
+			free(ss->targets[ti].op_rule);
 		}
 		free(ss->targets);
 		free(ss->tix);

@@ -192,6 +192,20 @@ enum waf_op_id {
 
 extern const char *const waf_op_names[WOP_MAX];
 
+/*
+ * Operators whose result depends on the value's bytes alone and costs
+ * more than a scan memo look-up: the scan runs them on each value beside
+ * Hyperscan, so that their rules are visited only where they matched.
+ */
+static inline bool
+waf_op_scannable(uint8_t op)
+{
+	return op == WOP_VALIDATE_BYTE_RANGE ||
+	       op == WOP_VALIDATE_URL_ENCODING ||
+	       op == WOP_VALIDATE_UTF8_ENCODING || op == WOP_DETECT_SQLI ||
+	       op == WOP_DETECT_XSS;
+}
+
 /* Disruptive actions, in waf_rule.disruptive */
 enum waf_disruptive {
 	WD_NONE = 0,	/* none given: the phase's default applies */
@@ -425,7 +439,18 @@ struct waf_target {
 	uint32_t n_pats;
 	uint32_t *pat_rule;	/* pattern id -> rule index */
 	uint32_t *pat_phrase;	/* pattern id -> phrase index (pm), or 0 */
+	/* rules whose operator the scan runs on the value itself
+	 * (waf_op_scannable); their matches are ids n_pats + i */
+	uint32_t n_ops;
+	uint32_t *op_rule;
 };
+
+/* The rule of match id of target t: a pattern's, or an operator's */
+static inline uint32_t
+waf_target_rule(const struct waf_target *t, uint32_t id)
+{
+	return id < t->n_pats ? t->pat_rule[id] : t->op_rule[id - t->n_pats];
+}
 
 struct waf_scanset {
 	struct waf_target *targets;

@@ -296,6 +296,34 @@ find(const uint8_t *h, uint32_t hl, const uint8_t *n, uint32_t nl)
 }
 
 bool
+waf_op_scan(const struct mg_waf_ruleset *rs, const struct waf_rule *r,
+	    const uint8_t *s, uint32_t len)
+{
+	char fp[MG_WAF_SQLI_FP_SIZE];
+
+	switch (r->op) {
+	case WOP_VALIDATE_BYTE_RANGE: {
+		const uint8_t *set = rs->byte_sets[r->op_data];
+
+		for (uint32_t i = 0; i < len; i++)
+			if (!(set[s[i] >> 3] & (1u << (s[i] & 7))))
+				return true;
+		return false;
+	}
+	case WOP_VALIDATE_URL_ENCODING:
+		return len > 0 && bad_url_encoding(s, len);
+	case WOP_VALIDATE_UTF8_ENCODING:
+		return bad_utf8(s, len);
+	case WOP_DETECT_SQLI:
+		return mg_waf_detect_sqli(s, len, fp);
+	case WOP_DETECT_XSS:
+		return mg_waf_detect_xss(s, len);
+	default:
+		return false;
+	}
+}
+
+bool
 waf_op_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 	     const uint8_t *s, uint32_t len, const uint8_t *arg,
 	     uint32_t alen)
@@ -332,18 +360,10 @@ waf_op_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 		return leading_int(s, len) <= leading_int(arg, alen);
 	case WOP_LT:
 		return leading_int(s, len) < leading_int(arg, alen);
-	case WOP_VALIDATE_BYTE_RANGE: {
-		const uint8_t *set = rs->byte_sets[r->op_data];
-
-		for (uint32_t i = 0; i < len; i++)
-			if (!(set[s[i] >> 3] & (1u << (s[i] & 7))))
-				return true;
-		return false;
-	}
+	case WOP_VALIDATE_BYTE_RANGE:
 	case WOP_VALIDATE_URL_ENCODING:
-		return len > 0 && bad_url_encoding(s, len);
 	case WOP_VALIDATE_UTF8_ENCODING:
-		return bad_utf8(s, len);
+		return waf_op_scan(rs, r, s, len);
 	case WOP_IP_MATCH:
 		return ip_match(rs, r, s, len);
 	case WOP_UNCONDITIONAL_MATCH:

@@ -202,7 +202,7 @@ static void
 hit_add(struct mg_waf_ctx *c, const struct waf_target *t, uint32_t id,
 	uint64_t chains)
 {
-	uint32_t ri = t->pat_rule[id];
+	uint32_t ri = waf_target_rule(t, id);
 	const struct waf_rule *r = &c->rs->rules[ri];
 	struct waf_rule_hits *rh = &c->rule_hits[ri];
 	struct waf_hit *h;
@@ -218,7 +218,7 @@ hit_add(struct mg_waf_ctx *c, const struct waf_target *t, uint32_t id,
 	}
 	h = &c->hits[c->n_hits];
 	h->ordinal = c->scan_ordinal;
-	h->phrase = t->pat_phrase[id];
+	h->phrase = id < t->n_pats ? t->pat_phrase[id] : 0;
 	h->next = WAF_NONE;
 	if (rh->gen != c->gen) {
 		uint32_t st = c->rs->rule_step[ri];
@@ -233,16 +233,10 @@ hit_add(struct mg_waf_ctx *c, const struct waf_target *t, uint32_t id,
 	rh->last = c->n_hits++;
 }
 
-static int
-on_match(unsigned id, unsigned long long from, unsigned long long to,
-	 unsigned flags, void *arg)
+/* Match id (a pattern or an operator) of the target being scanned */
+static void
+target_match(struct mg_waf_ctx *c, const struct waf_target *t, uint32_t id)
 {
-	struct mg_waf_ctx *c = arg;
-	const struct waf_target *t = c->scan_target;
-
-	(void)from;
-	(void)to;
-	(void)flags;
 	if (c->memo_recording) {
 		if (c->memo_n < WAF_MEMO_HITS) {
 			struct waf_memo_hit *m = &c->memo_rec[c->memo_n];
@@ -255,26 +249,50 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 			c->memo_n++;
 	}
 	hit_add(c, t, id, c->scan_chains);
+}
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to,
+	 unsigned flags, void *arg)
+{
+	struct mg_waf_ctx *c = arg;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	target_match(c, c->scan_target, id);
 	return 0;
 }
 
 /* Scan output p with the database of every target of the value whose
- * rules read it through one of chains. */
+ * rules read it through one of chains, and run the targets' operators
+ * that read it so. */
 static void
 scan(struct mg_waf_ctx *c, uint32_t ordinal, const uint8_t *p, uint32_t len,
      uint64_t chains)
 {
+	const struct mg_waf_ruleset *rs = c->rs;
+
 	c->scan_ordinal = ordinal;
 	for (unsigned i = 0; i < c->n_vtargets; i++) {
 		const struct waf_target *t = c->vtargets[i];
 
-		if (!(t->chains & chains) || t->db == NULL)
+		if (!(t->chains & chains))
 			continue;
 		c->scan_target = t;
 		c->scan_chains = chains & t->chains;
-		if (hs_scan(t->db, (const char *)(p ? p : empty_bytes), len, 0,
+		if (t->db != NULL &&
+		    hs_scan(t->db, (const char *)(p ? p : empty_bytes), len, 0,
 			    c->scratch, on_match, c) != HS_SUCCESS)
 			c->counters[MG_WAF_C_HS_ERROR]++;
+		for (uint32_t i = 0; i < t->n_ops; i++) {
+			const struct waf_rule *r = &rs->rules[t->op_rule[i]];
+
+			if ((r->chains & chains) &&
+			    waf_op_scan(rs, r, p ? p : empty_bytes, len) !=
+			    ((r->flags & WRF_NEGATED) != 0))
+				target_match(c, t, t->n_pats + i);
+		}
 	}
 }
 
@@ -502,7 +520,8 @@ scan_value(struct mg_waf_ctx *c, const struct waf_scanset *ss, uint8_t tier,
 	for (unsigned i = 0; i < nt; i++) {
 		const struct waf_target *t = &ss->targets[tix[i]];
 
-		if (t->db == NULL || c->n_vtargets == WAF_VTARGETS_MAX ||
+		if ((t->db == NULL && t->n_ops == 0) ||
+		    c->n_vtargets == WAF_VTARGETS_MAX ||
 		    !waf_key_match(c, &t->var, v->key, v->key_len))
 			continue;
 		c->vtargets[c->n_vtargets++] = t;

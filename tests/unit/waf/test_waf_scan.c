@@ -728,6 +728,96 @@ test_digest_memo(void)
 	mg_waf_ruleset_free(rs);
 }
 
+/*
+ * Operators of the value's bytes alone run in the scan: their rules are
+ * grouped (not inside a chain), visited only where they matched, and
+ * give what they give on their own: negated, with multiMatch and a
+ * capture, with an excluded target, twice in a row (the second from the
+ * scan memo), against the same rules with no scan set.
+ */
+static void
+test_scan_operators(void)
+{
+	static const char text[] =
+		"SecRule ARGS|!ARGS:pw \"@detectSQLi\" \"id:11,phase:2,pass,"
+		"capture,multiMatch,t:none,t:urlDecodeUni,"
+		"logdata:'%{TX.0} in %{MATCHED_VAR_NAME}'\"\n"
+		"SecRule ARGS_NAMES|REQUEST_HEADERS:User-Agent \"@detectXSS\" "
+		"\"id:12,phase:2,pass,capture,t:none,t:urlDecodeUni,"
+		"logdata:'%{TX.0}|%{MATCHED_VAR_NAME}'\"\n"
+		"SecRule ARGS \"!@validateByteRange 48-57\" \"id:13,phase:2,"
+		"pass,logdata:'%{MATCHED_VAR_NAME}'\"\n"
+		"SecRule REQUEST_URI \"@validateUrlEncoding\" \"id:14,phase:1,"
+		"pass\"\n"
+		"SecRule ARGS \"@rx x\" \"id:15,phase:2,pass,chain\"\n"
+		"  SecRule ARGS \"@validateUtf8Encoding\" \"t:none\"\n";
+	static const struct {
+		const char *req, *want;
+	} cases[] = {
+		/* 11 on q decoded, not on pw (excluded); 13 on n alone */
+		{ "GET /?q=1%27%20or%201%3D1--&pw=1%27%20or%201%3D1--&n=123 "
+		  "HTTP/1.1\r\nHost: a\r\n\r\n", "11,13" },
+		/* 12 on the decoded name, not on the User-Agent */
+		{ "GET /?%3Cscript%3Ealert(1)%3C/script%3E=7 HTTP/1.1\r\n"
+		  "Host: a\r\nUser-Agent: curl/8\r\n\r\n", "12,13" },
+		{ "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", "14" },
+		{ "GET /?a=b HTTP/1.1\r\nHost: a\r\n\r\n", "" },
+		/* the chain's link runs after its head only */
+		{ "GET /?a=x%FF HTTP/1.1\r\nHost: a\r\n\r\n", "15" },
+	};
+	struct mg_waf_conf conf = { 0 }, ref_conf = { .no_scan_sets = true };
+	struct mg_waf_ruleset *rs, *ref;
+	struct mg_waf_ctx *ctx = NULL, *ref_ctx = NULL;
+
+	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	ref = mg_waf_load_text("t.conf", text, &ref_conf, err, sizeof(err));
+	MG_CHECK(rs != NULL && ref != NULL);
+	if (rs == NULL || ref == NULL) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	for (uint32_t id = 11; id <= 14; id++)
+		MG_CHECK(waf_test_rule(rs, id)->group != WAF_NONE);
+	MG_CHECK(waf_test_rule(rs, 15)->group != WAF_NONE);
+	MG_CHECK(rs->rules[waf_test_rule(rs, 15)->next].group == WAF_NONE);
+	MG_CHECK_EQ(rs->stats.scan_ops, 4);
+	/* the raw and the decoded form of the value */
+	MG_CHECK_EQ(__builtin_popcountll(waf_test_rule(rs, 11)->chains), 2);
+	ctx = mg_waf_ctx_create(rs, &conf);
+	ref_ctx = mg_waf_ctx_create(ref, &ref_conf);
+	MG_CHECK(ctx && ref_ctx);
+	for (unsigned i = 0; ctx && ref_ctx && i < 2 * 5; i++) {
+		const char *q = cases[i % 5].req;
+		struct mg_waf_result res;
+		char ids[256];
+
+		MG_CHECK(same_result(ctx, ref_ctx, q, "scan operators", i));
+		mg_waf_eval(ctx, (const uint8_t *)q, strlen(q), NULL, &res);
+		mg_waf_rule_ids(&res, ids, sizeof(ids));
+		MG_CHECK(strcmp(ids, cases[i % 5].want) == 0);
+		if (strcmp(ids, cases[i % 5].want) != 0)
+			fprintf(stderr, "case %u: %s, want %s\n", i % 5, ids,
+				cases[i % 5].want);
+		if (i % 5 == 0) {
+			/* the fingerprint, captured on the decoded form */
+			MG_CHECK_EQ(res.n_matches, 2);
+			MG_CHECK(strstr(res.matches[0].data, " in ARGS:q") &&
+				 strncmp(res.matches[0].data, " in", 3) != 0);
+			MG_CHECK(strcmp(res.matches[1].data, "ARGS:n") == 0);
+		}
+		if (i % 5 == 1)	/* captured again once the scan matched */
+			MG_CHECK(res.n_matches > 0 &&
+				 strncmp(res.matches[0].data,
+					 "<script>alert(1)</script>|", 26) == 0);
+	}
+	MG_CHECK(mg_waf_counter(ctx, MG_WAF_C_SCAN_MEMO_HIT) > 0);
+out:
+	mg_waf_ctx_free(ctx);
+	mg_waf_ctx_free(ref_ctx);
+	mg_waf_ruleset_free(rs);
+	mg_waf_ruleset_free(ref);
+}
+
 int
 main(void)
 {
@@ -736,6 +826,7 @@ main(void)
 	test_word_selectors();
 	test_long_chains();
 	test_grouping();
+	test_scan_operators();
 	test_triggers();
 	test_cache();
 	test_crs_differential();
