@@ -463,6 +463,57 @@ scan_chains(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 		scan(c, ordinal, raw, len, unchanged);
 }
 
+/* A live target of variable id, of any tier, selects value v */
+static bool
+target_selects(struct mg_waf_ctx *c, const struct waf_scanset *ss,
+	       unsigned id, const struct waf_val *v)
+{
+	for (unsigned t = 0; t < WAF_TIERS; t++) {
+		const uint16_t *tix = ss->tix + ss->by_var[t][id];
+
+		for (unsigned i = 0; i < ss->n_by_var[t][id]; i++)
+			if (waf_key_match(c, &ss->targets[tix[i]].var, v->key,
+					  v->key_len))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The values of XML's selectors: XPath selectors name disjoint value
+ * sets, each taken once however many tiers read it (a value twice in
+ * the phase's values would match its rules twice).
+ */
+static uint32_t
+resolve_xml(struct mg_waf_ctx *c, const struct waf_scanset *ss,
+	    struct waf_val *out, uint32_t cap)
+{
+	const struct mg_waf_ruleset *rs = c->rs;
+	const struct waf_var *seen[8];
+	unsigned n_seen = 0;
+	uint32_t n = 0;
+
+	for (unsigned t = 0; t < WAF_TIERS; t++) {
+		const uint16_t *tix = ss->tix + ss->by_var[t][WV_XML];
+
+		for (unsigned i = 0; i < ss->n_by_var[t][WV_XML]; i++) {
+			const struct waf_var *v = &ss->targets[tix[i]].var;
+			unsigned k;
+
+			for (k = 0; k < n_seen; k++)
+				if (strcmp(waf_str(rs, seen[k]->key),
+					   waf_str(rs, v->key)) == 0)
+					break;
+			if (k < n_seen)
+				continue;
+			if (n_seen < 8)
+				seen[n_seen++] = v;
+			n += waf_resolve(c, v, out + n, cap - n);
+		}
+	}
+	return n;
+}
+
 /* The values of the variables the phase's grouped rules read, each once. */
 static uint32_t
 resolve_union(struct mg_waf_ctx *c, const struct waf_scanset *ss)
@@ -479,25 +530,15 @@ resolve_union(struct mg_waf_ctx *c, const struct waf_scanset *ss)
 			continue;
 		}
 		if (id == WV_XML) {
-			/* XPath selectors name disjoint value sets */
-			for (uint32_t s = 0; s < ss->n_targets; s++)
-				if (ss->targets[s].var.id == WV_XML)
-					n += waf_resolve(c, &ss->targets[s].var,
-							 c->vals + n,
-							 WAF_VALS_MAX - n);
+			n += resolve_xml(c, ss, c->vals + n, WAF_VALS_MAX - n);
 			continue;
 		}
 		m = waf_resolve(c, &all, c->vals + n, WAF_VALS_MAX - n);
 		for (uint32_t i = k = 0; i < m; i++) {
 			const struct waf_val *v = &c->vals[n + i];
 
-			for (uint32_t s = 0; s < ss->n_targets; s++)
-				if (ss->targets[s].var.id == id &&
-				    waf_key_match(c, &ss->targets[s].var,
-						  v->key, v->key_len)) {
-					c->vals[n + k++] = *v;
-					break;
-				}
+			if (target_selects(c, ss, id, v))
+				c->vals[n + k++] = *v;
 		}
 		n += k;
 	}

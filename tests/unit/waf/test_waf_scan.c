@@ -818,6 +818,52 @@ out:
 	mg_waf_ruleset_free(ref);
 }
 
+/*
+ * A selector of XML read by rules of two tiers gives its values once:
+ * each rule matches them once (they were taken once per tier's target,
+ * and matched twice).
+ */
+static void
+test_xml_tiers(void)
+{
+	static const char text[] =
+		"SecRequestBodyAccess On\n"
+		"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/xml\" "
+		"\"id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=XML\"\n"
+		"SecRule XML:/* \"@rx evil\" \"id:10,phase:2,pass,"
+		"setvar:tx.n=+1,tag:'paranoia-level/1'\"\n"
+		"SecRule XML:/* \"@rx nothing\" \"id:11,phase:2,pass,"
+		"tag:'paranoia-level/2'\"\n"
+		"SecRule TX:n \"@eq 1\" \"id:12,phase:2,pass\"\n";
+	static const char req[] =
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/xml\r\n"
+		"Content-Length: 11\r\n\r\n<a>evil</a>";
+	struct mg_waf_conf conf = { 0 };
+	struct mg_waf_ruleset *rs;
+	struct mg_waf_ctx *ctx = NULL;
+	struct mg_waf_result res;
+	char ids[64] = "";
+
+	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	MG_CHECK(rs != NULL);
+	if (rs == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	ctx = mg_waf_ctx_create(rs, &conf);
+	MG_CHECK(ctx != NULL);
+	if (ctx) {
+		mg_waf_eval(ctx, (const uint8_t *)req, sizeof(req) - 1, NULL,
+			    &res);
+		mg_waf_rule_ids(&res, ids, sizeof(ids));
+	}
+	MG_CHECK(strcmp(ids, "10,12") == 0);
+	if (strcmp(ids, "10,12") != 0)
+		fprintf(stderr, "XML in two tiers: %s, want 10,12\n", ids);
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+}
+
 int
 main(void)
 {
@@ -827,6 +873,7 @@ main(void)
 	test_long_chains();
 	test_grouping();
 	test_scan_operators();
+	test_xml_tiers();
 	test_triggers();
 	test_cache();
 	test_crs_differential();
