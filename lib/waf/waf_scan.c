@@ -285,13 +285,13 @@ scan(struct mg_waf_ctx *c, uint32_t ordinal, const uint8_t *p, uint32_t len,
 		    hs_scan(t->db, (const char *)(p ? p : empty_bytes), len, 0,
 			    c->scratch, on_match, c) != HS_SUCCESS)
 			c->counters[MG_WAF_C_HS_ERROR]++;
-		for (uint32_t i = 0; i < t->n_ops; i++) {
-			const struct waf_rule *r = &rs->rules[t->op_rule[i]];
+		for (uint32_t k = 0; k < t->n_ops; k++) {
+			const struct waf_rule *r = &rs->rules[t->op_rule[k]];
 
 			if ((r->chains & chains) &&
 			    waf_op_scan(rs, r, p ? p : empty_bytes, len) !=
 			    ((r->flags & WRF_NEGATED) != 0))
-				target_match(c, t, t->n_pats + i);
+				target_match(c, t, t->n_pats + k);
 		}
 	}
 }
