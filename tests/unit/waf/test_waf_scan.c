@@ -226,6 +226,21 @@ same_result(struct mg_waf_ctx *on, struct mg_waf_ctx *off, const char *q,
 	return false;
 }
 
+/* Request q[0..len) through ctx into *res: the matched rule ids must be
+ * want, else both printed. */
+static void
+expect_ids(struct mg_waf_ctx *ctx, const char *q, size_t len,
+	   struct mg_waf_result *res, const char *want, const char *what)
+{
+	char ids[256];
+
+	mg_waf_eval(ctx, (const uint8_t *)q, len, NULL, res);
+	mg_waf_rule_ids(res, ids, sizeof(ids));
+	MG_CHECK(strcmp(ids, want) == 0);
+	if (strcmp(ids, want) != 0)
+		fprintf(stderr, "%s: %s, want %s\n", what, ids, want);
+}
+
 /*
  * The memos (a value's scan, an operator's result) give what the work
  * they save would: each request twice, with and without them, the same
@@ -522,7 +537,6 @@ test_word_selectors(void)
 	struct mg_waf_ruleset *rs;
 	struct mg_waf_ctx *ctx;
 	struct mg_waf_result res;
-	char ids[256];
 	unsigned k = 0;
 
 	rs = mg_waf_load_text("t.conf", rules, &conf, err, sizeof(err));
@@ -542,13 +556,9 @@ test_word_selectors(void)
 	MG_CHECK_EQ(k, sizeof(want_kind));
 	ctx = mg_waf_ctx_create(rs, &conf);
 	MG_CHECK(ctx != NULL);
-	if (ctx) {
-		mg_waf_eval(ctx, (const uint8_t *)req, strlen(req), NULL, &res);
-		mg_waf_rule_ids(&res, ids, sizeof(ids));
-		MG_CHECK(strcmp(ids, "11,12,13,14,15") == 0);
-		if (strcmp(ids, "11,12,13,14,15") != 0)
-			fprintf(stderr, "word selectors: fired [%s]\n", ids);
-	}
+	if (ctx)
+		expect_ids(ctx, req, strlen(req), &res, "11,12,13,14,15",
+			   "word selectors");
 	mg_waf_ctx_free(ctx);
 	mg_waf_ruleset_free(rs);
 }
@@ -789,15 +799,10 @@ test_scan_operators(void)
 	for (unsigned i = 0; ctx && ref_ctx && i < 2 * 5; i++) {
 		const char *q = cases[i % 5].req;
 		struct mg_waf_result res;
-		char ids[256];
 
 		MG_CHECK(same_result(ctx, ref_ctx, q, "scan operators", i));
-		mg_waf_eval(ctx, (const uint8_t *)q, strlen(q), NULL, &res);
-		mg_waf_rule_ids(&res, ids, sizeof(ids));
-		MG_CHECK(strcmp(ids, cases[i % 5].want) == 0);
-		if (strcmp(ids, cases[i % 5].want) != 0)
-			fprintf(stderr, "case %u: %s, want %s\n", i % 5, ids,
-				cases[i % 5].want);
+		expect_ids(ctx, q, strlen(q), &res, cases[i % 5].want,
+			   "scan operators");
 		if (i % 5 == 0) {
 			/* the fingerprint, captured on the decoded form */
 			MG_CHECK_EQ(res.n_matches, 2);
@@ -842,7 +847,6 @@ test_xml_tiers(void)
 	struct mg_waf_ruleset *rs;
 	struct mg_waf_ctx *ctx = NULL;
 	struct mg_waf_result res;
-	char ids[64] = "";
 
 	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
 	MG_CHECK(rs != NULL);
@@ -852,14 +856,9 @@ test_xml_tiers(void)
 	}
 	ctx = mg_waf_ctx_create(rs, &conf);
 	MG_CHECK(ctx != NULL);
-	if (ctx) {
-		mg_waf_eval(ctx, (const uint8_t *)req, sizeof(req) - 1, NULL,
-			    &res);
-		mg_waf_rule_ids(&res, ids, sizeof(ids));
-	}
-	MG_CHECK(strcmp(ids, "10,12") == 0);
-	if (strcmp(ids, "10,12") != 0)
-		fprintf(stderr, "XML in two tiers: %s, want 10,12\n", ids);
+	if (ctx)
+		expect_ids(ctx, req, sizeof(req) - 1, &res, "10,12",
+			   "XML in two tiers");
 	mg_waf_ctx_free(ctx);
 	mg_waf_ruleset_free(rs);
 }
