@@ -584,11 +584,20 @@ bool waf_ieq(const void *a, size_t alen, const void *b, size_t blen);
 static inline uint64_t
 waf_key_head(const uint8_t *k, uint32_t len)
 {
-	uint64_t x = 0;
+	uint64_t x = 0, hept, upper;
 
-	for (uint32_t i = 0; i < len && i < 8; i++)
-		x |= (uint64_t)waf_lower(k[i]) << (8 * i);
-	return x;
+	if (len >= 8)
+		memcpy(&x, k, 8);
+	else
+		for (uint32_t i = 0; i < len; i++)
+			x |= (uint64_t)k[i] << (8 * i);
+	/* eight bytes lowercased at once: an ASCII byte at 'A'..'Z' gets
+	 * 0x20; adding to the low seven bits cannot carry into the next */
+	hept = x & 0x7f7f7f7f7f7f7f7full;
+	upper = (hept + 0x3f3f3f3f3f3f3f3full) &	/* >= 'A' */
+		~(hept + 0x2525252525252525ull) &	/* <= 'Z' */
+		~x & 0x8080808080808080ull;		/* ASCII */
+	return x | (upper >> 2);
 }
 
 /* A hash 8 bytes a step: keys and values cost a few cycles, not several
@@ -604,9 +613,19 @@ waf_hash64(uint64_t h, const uint8_t *p, uint32_t n)
 		h = (h ^ x) * k;
 		h ^= h >> 29;
 	}
+	/* the last 1-7 bytes in at most two loads: 4-7 as two words that
+	 * overlap, 1-3 as the first, middle and last byte; with n, either
+	 * gives the bytes back */
 	x = (uint64_t)n << 56;
-	for (uint32_t i = 0; i < n; i++)
-		x |= (uint64_t)p[i] << (8 * i);
+	if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		x ^= a | (uint64_t)b << 32;
+	} else if (n > 0) {
+		x |= p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+	}
 	h = (h ^ x) * k;
 	return h ^ (h >> 32);
 }
