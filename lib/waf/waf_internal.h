@@ -428,6 +428,7 @@ struct waf_tnode {
 	uint16_t parent;	/* node 0 is the root (the raw value) */
 	uint8_t tfn;		/* transformation from the parent */
 	uint8_t chain;		/* the chain that ends here + 1, or 0 */
+	uint16_t end;		/* nodes are depth first: past the subtree */
 	uint64_t below;		/* chains ending at or under this node */
 };
 

@@ -327,8 +327,10 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 		const struct waf_tnode *tn = &ss->nodes[n];
 		struct trie_out *in;
 
-		if (!(tn->below & mask))
+		if (!(tn->below & mask)) {
+			n = (uint16_t)(tn->end - 1);	/* past the subtree */
 			continue;
+		}
 		in = &outs[node_out[tn->parent]];
 		if (!in->bits_ok) {
 			byte_set(in->p, in->len, in->bits);
