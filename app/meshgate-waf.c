@@ -563,7 +563,8 @@ print_stats(const struct mg_waf_ruleset *rs, const struct mg_waf_ctx *ctx)
 		"files %u, directives %u, rules %u (+%u chained, %u markers, "
 		"%u removed, %u of phases 3-5 not run)\n"
 		"regexes %u; patterns in Hyperscan %u (%u exact, %u "
-		"prefiltered) in %u databases of %llu bytes; PCRE2 only %u; "
+		"prefiltered) in %u databases (+%u for light chains) of %llu "
+		"bytes; PCRE2 only %u; "
 		"operators run by the scan %u\n"
 		"decided at load %u (%u run into the TX image, %u setting "
 		"only what no rule reads); scan targets no reachable rule "
@@ -571,7 +572,7 @@ print_stats(const struct mg_waf_ruleset *rs, const struct mg_waf_ctx *ctx)
 		"load %.1f ms (parse %.1f, compile %.1f)%s; context %zu bytes\n",
 		st->files, st->directives, st->rules, st->chained, st->markers,
 		st->removed, st->response_rules, st->regexes, st->patterns,
-		st->hs_exact, st->hs_prefilter, st->groups,
+		st->hs_exact, st->hs_prefilter, st->groups, st->light_groups,
 		(unsigned long long)st->db_bytes, st->pcre_only, st->scan_ops,
 		st->folded, st->hoisted, st->unread, st->dead_targets,
 		st->total_us / 1000.0, st->parse_us / 1000.0,

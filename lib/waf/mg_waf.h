@@ -97,6 +97,7 @@ struct mg_waf_load_stats {
 	uint32_t scan_ops;		/* rules whose operator the scan runs
 					 * (@detectSQLi, @validateByteRange...) */
 	uint32_t groups;		/* Hyperscan databases */
+	uint32_t light_groups;		/* ... and light chains' beside them */
 	uint32_t hs_exact, hs_prefilter, pcre_only;
 	uint32_t regexes;
 	uint32_t folded;		/* chain heads decided at load */

@@ -36,7 +36,7 @@
 
 #define HS_BASE_FLAGS (HS_FLAG_DOTALL | HS_FLAG_MULTILINE | \
 		       HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
-#define CACHE_MAGIC "MGWAFHS6"
+#define CACHE_MAGIC "MGWAFHS7"
 
 /* The rule's operator runs in the scan instead of its patterns */
 static bool
@@ -493,7 +493,12 @@ cache_key(struct mg_waf_ruleset *rs)
 
 			EVP_DigestUpdate(md, &t->tier, sizeof(t->tier));
 			EVP_DigestUpdate(md, &t->n_pats, sizeof(t->n_pats));
+			EVP_DigestUpdate(md, &t->light, sizeof(t->light));
 			for (uint32_t i = 0; i < t->n_pats; i++) {
+				const struct waf_rule *r =
+					&rs->rules[t->pat_rule[i]];
+				/* in the light chains' database or not */
+				uint8_t light = (r->chains & t->light) != 0;
 				char *expr;
 				unsigned flags;
 				uint8_t mode;
@@ -501,6 +506,7 @@ cache_key(struct mg_waf_ruleset *rs)
 				if (pat_expr(rs, t, i, &expr, &flags, &mode) < 0)
 					goto out;
 				EVP_DigestUpdate(md, expr, strlen(expr) + 1);
+				EVP_DigestUpdate(md, &light, 1);
 				free(expr);
 			}
 		}
@@ -554,7 +560,64 @@ classify(struct mg_waf_ruleset *rs)
 	}
 }
 
-/* Compile target t, demoting the patterns Hyperscan refuses one by one. */
+/*
+ * The Hyperscan expressions of t's patterns into exprs, flags and ids, of
+ * those whose rule reads t through one of the chains only when only is
+ * not 0; the patterns only PCRE2 takes are left out. Their count, or -1.
+ */
+static int
+target_exprs(struct mg_waf_ruleset *rs, const struct waf_target *t,
+	     uint64_t only, char **exprs, unsigned *flags, unsigned *ids)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < t->n_pats; i++) {
+		uint8_t mode;
+
+		if (only && !(rs->rules[t->pat_rule[i]].chains & only))
+			continue;
+		free(exprs[n]);
+		exprs[n] = NULL;
+		if (pat_expr(rs, t, i, &exprs[n], &flags[n], &mode) < 0)
+			return -1;
+		if (mode == WHM_PCRE_ONLY)
+			continue;
+		ids[n++] = i;
+	}
+	return (int)n;
+}
+
+/*
+ * Chains of a large target that read very few of its patterns (4 at most
+ * each, 32 together): CRS PL1's ARGS target has 1932 patterns, of which a
+ * value's base64Decode output is read by one, and that output was a third
+ * of the target's scans, each as dear as a scan of all 1932.
+ */
+static uint64_t
+light_chains(const struct mg_waf_ruleset *rs, const struct waf_target *t)
+{
+	uint32_t count[WAF_MAX_CHAINS] = { 0 }, in_light = 0;
+	uint64_t light = 0;
+
+	if (t->n_pats < 64)
+		return 0;
+	for (uint32_t i = 0; i < t->n_pats; i++)
+		for (uint64_t ch = rs->rules[t->pat_rule[i]].chains; ch;
+		     ch &= ch - 1)
+			count[__builtin_ctzll(ch)]++;
+	for (unsigned k = 0; k < WAF_MAX_CHAINS; k++)
+		if (count[k] && count[k] <= 4)
+			light |= 1ull << k;
+	for (uint32_t i = 0; i < t->n_pats; i++)
+		in_light += (rs->rules[t->pat_rule[i]].chains & light) != 0;
+	return in_light <= 32 ? light : 0;
+}
+
+/*
+ * Compile target t, demoting the patterns Hyperscan refuses one by one;
+ * then its light chains' database, which is only an optimisation: without
+ * it their outputs are scanned with the whole target's.
+ */
 static int
 compile_target(struct mg_waf_ruleset *rs, struct waf_target *t, char *err,
 	       size_t errlen)
@@ -562,7 +625,7 @@ compile_target(struct mg_waf_ruleset *rs, struct waf_target *t, char *err,
 	char **exprs = calloc(t->n_pats + 1, sizeof(*exprs));
 	unsigned *flags = calloc(t->n_pats + 1, sizeof(*flags));
 	unsigned *ids = calloc(t->n_pats + 1, sizeof(*ids));
-	int rc = -1;
+	int rc = -1, n;
 
 	if (!exprs || !flags || !ids) {
 		snprintf(err, errlen, "out of memory");
@@ -571,33 +634,24 @@ compile_target(struct mg_waf_ruleset *rs, struct waf_target *t, char *err,
 	for (;;) {
 		hs_compile_error_t *cerr = NULL;
 		hs_database_t *db = NULL;
-		unsigned n = 0;
 
-		for (uint32_t i = 0; i < t->n_pats; i++) {
-			uint8_t mode;
-
-			free(exprs[n]);
-			exprs[n] = NULL;
-			if (pat_expr(rs, t, i, &exprs[n], &flags[n], &mode) < 0) {
-				snprintf(err, errlen, "out of memory");
-				goto out;
-			}
-			if (mode == WHM_PCRE_ONLY)
-				continue;
-			ids[n++] = i;
+		n = target_exprs(rs, t, 0, exprs, flags, ids);
+		if (n < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
 		}
 		if (n == 0) {
 			rc = 0;
 			break;
 		}
-		if (hs_compile_multi((const char *const *)exprs, flags, ids, n,
-				     HS_MODE_BLOCK, NULL, &db, &cerr) ==
-		    HS_SUCCESS) {
+		if (hs_compile_multi((const char *const *)exprs, flags, ids,
+				     (unsigned)n, HS_MODE_BLOCK, NULL, &db,
+				     &cerr) == HS_SUCCESS) {
 			t->db = db;
 			rc = 0;
 			break;
 		}
-		if (cerr->expression < 0 || (unsigned)cerr->expression >= n) {
+		if (cerr->expression < 0 || cerr->expression >= n) {
 			const struct waf_rule *r = &rs->rules[t->pat_rule[0]];
 
 			snprintf(err, errlen, "%s:%u: Hyperscan: %s",
@@ -621,6 +675,24 @@ compile_target(struct mg_waf_ruleset *rs, struct waf_target *t, char *err,
 				      WHM_PREFILTER : WHM_PCRE_ONLY;
 			hs_free_compile_error(cerr);
 		}
+	}
+	if (t->db != NULL && t->light != 0) {
+		hs_compile_error_t *cerr = NULL;
+		hs_database_t *db = NULL;
+
+		n = target_exprs(rs, t, t->light, exprs, flags, ids);
+		if (n < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+			goto out;
+		}
+		if (n > 0 && hs_compile_multi((const char *const *)exprs,
+					      flags, ids, (unsigned)n,
+					      HS_MODE_BLOCK, NULL, &db,
+					      &cerr) == HS_SUCCESS)
+			t->light_db = db;
+		else if (cerr != NULL)
+			hs_free_compile_error(cerr);
 	}
 out:
 	if (exprs)
@@ -648,6 +720,24 @@ write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* db's size and bytes (0 for none) */
+static int
+db_store(int fd, const void *db)
+{
+	char *bytes = NULL;
+	size_t size = 0;
+	uint64_t sz;
+	int rc;
+
+	if (db && hs_serialize_database(db, &bytes, &size) != HS_SUCCESS)
+		return -1;
+	sz = size;
+	rc = write_all(fd, &sz, sizeof(sz)) < 0 ||
+	     (size && write_all(fd, bytes, size) < 0) ? -1 : 0;
+	free(bytes);
+	return rc;
 }
 
 static void
@@ -689,20 +779,10 @@ cache_store(struct mg_waf_ruleset *rs, const char *dir)
 	for (uint32_t ph = 1; ph <= 2; ph++) {
 		for (uint32_t ti = 0; ti < rs->scan[ph].n_targets; ti++) {
 			const struct waf_target *t = &rs->scan[ph].targets[ti];
-			char *bytes = NULL;
-			size_t size = 0;
-			uint64_t sz;
 
-			if (t->db && hs_serialize_database(t->db, &bytes,
-							   &size) != HS_SUCCESS)
+			if (db_store(fd, t->db) < 0 ||
+			    db_store(fd, t->light_db) < 0)
 				goto fail;
-			sz = size;
-			if (write_all(fd, &sz, sizeof(sz)) < 0 ||
-			    (size && write_all(fd, bytes, size) < 0)) {
-				free(bytes);
-				goto fail;
-			}
-			free(bytes);
 		}
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
@@ -732,9 +812,33 @@ drop_databases(struct mg_waf_ruleset *rs)
 {
 	for (uint32_t ph = 1; ph <= 2; ph++)
 		for (uint32_t ti = 0; ti < rs->scan[ph].n_targets; ti++) {
-			hs_free_database(rs->scan[ph].targets[ti].db);
-			rs->scan[ph].targets[ti].db = NULL;
+			struct waf_target *t = &rs->scan[ph].targets[ti];
+
+			hs_free_database(t->db);
+			hs_free_database(t->light_db);
+			t->db = NULL;
+			t->light_db = NULL;
 		}
+}
+
+/* A database written by db_store into *db (NULL for none); -1: bad */
+static int
+db_load(FILE *f, void **db)
+{
+	uint64_t sz;
+	char *bytes;
+	int rc;
+
+	if (read_all(f, &sz, sizeof(sz)) < 0 || sz > (1ull << 31))
+		return -1;
+	if (sz == 0)
+		return 0;
+	bytes = malloc(sz);
+	rc = bytes == NULL || read_all(f, bytes, sz) < 0 ||
+	     hs_deserialize_database(bytes, sz, (hs_database_t **)db) !=
+	     HS_SUCCESS ? -1 : 0;
+	free(bytes);
+	return rc;
 }
 
 /* Load the databases of this key; 0 on success, -1: compile instead. */
@@ -769,23 +873,10 @@ cache_load(struct mg_waf_ruleset *rs, const char *dir)
 	for (uint32_t ph = 1; ph <= 2; ph++) {
 		for (uint32_t ti = 0; ti < rs->scan[ph].n_targets; ti++) {
 			struct waf_target *t = &rs->scan[ph].targets[ti];
-			uint64_t sz;
-			char *bytes;
 
-			if (read_all(f, &sz, sizeof(sz)) < 0 ||
-			    sz > (1ull << 31))
+			if (db_load(f, &t->db) < 0 ||
+			    db_load(f, &t->light_db) < 0)
 				goto bad;
-			if (sz == 0)
-				continue;
-			bytes = malloc(sz);
-			if (bytes == NULL || read_all(f, bytes, sz) < 0 ||
-			    hs_deserialize_database(bytes, sz,
-					(hs_database_t **)&t->db) !=
-			    HS_SUCCESS) {
-				free(bytes);
-				goto bad;
-			}
-			free(bytes);
 		}
 	}
 	fclose(f);
@@ -802,6 +893,12 @@ waf_hs_build(struct mg_waf_ruleset *rs, const char *cache_dir, char *err,
 {
 	hs_scratch_t *scratch = NULL;
 
+	for (uint32_t ph = 1; ph <= 2; ph++)
+		for (uint32_t ti = 0; ti < rs->scan[ph].n_targets; ti++) {
+			struct waf_target *t = &rs->scan[ph].targets[ti];
+
+			t->light = light_chains(rs, t);
+		}
 	if (cache_key(rs) < 0) {
 		snprintf(err, errlen, "cannot hash the pattern databases");
 		return -1;
@@ -846,12 +943,21 @@ waf_hs_build(struct mg_waf_ruleset *rs, const char *cache_dir, char *err,
 			if (t->db == NULL)
 				continue;
 			rs->stats.groups++;
-			if (hs_database_size(t->db, &sz) == HS_SUCCESS)
-				rs->stats.db_bytes += sz;
-			if (hs_alloc_scratch(t->db, &scratch) != HS_SUCCESS) {
-				snprintf(err, errlen, "hs_alloc_scratch failed");
-				hs_free_scratch(scratch);
-				return -1;
+			rs->stats.light_groups += t->light_db != NULL;
+			for (int l = 0; l < 2; l++) {
+				const void *db = l ? t->light_db : t->db;
+
+				if (db == NULL)
+					continue;
+				if (hs_database_size(db, &sz) == HS_SUCCESS)
+					rs->stats.db_bytes += sz;
+				if (hs_alloc_scratch(db, &scratch) !=
+				    HS_SUCCESS) {
+					snprintf(err, errlen,
+						 "hs_alloc_scratch failed");
+					hs_free_scratch(scratch);
+					return -1;
+				}
 			}
 		}
 	}
@@ -867,6 +973,7 @@ waf_hs_free(struct mg_waf_ruleset *rs)
 
 		for (uint32_t ti = 0; ti < ss->n_targets; ti++) {
 			hs_free_database(ss->targets[ti].db);
+			hs_free_database(ss->targets[ti].light_db);
 			free(ss->targets[ti].pat_rule);
 			free(ss->targets[ti].pat_phrase);
 			free(ss->targets[ti].op_rule);

@@ -437,6 +437,11 @@ struct waf_target {
 	uint8_t tier;
 	uint64_t chains;	/* the chains its rules read it through */
 	void *db;		/* hs_database_t *, NULL when no pattern */
+	/* a large target's light chains (each with a small share of its
+	 * patterns) and a database of their patterns alone: an output only
+	 * they read (a value's base64Decode) is scanned with it */
+	uint64_t light;
+	void *light_db;
 	uint32_t n_pats;
 	uint32_t *pat_rule;	/* pattern id -> rule index */
 	uint32_t *pat_phrase;	/* pattern id -> phrase index (pm), or 0 */

@@ -276,13 +276,16 @@ scan(struct mg_waf_ctx *c, uint32_t ordinal, const uint8_t *p, uint32_t len,
 	c->scan_ordinal = ordinal;
 	for (unsigned i = 0; i < c->n_vtargets; i++) {
 		const struct waf_target *t = c->vtargets[i];
+		const hs_database_t *db;
 
 		if (!(t->chains & chains))
 			continue;
 		c->scan_target = t;
 		c->scan_chains = chains & t->chains;
-		if (t->db != NULL &&
-		    hs_scan(t->db, (const char *)(p ? p : empty_bytes), len, 0,
+		db = t->light_db != NULL && !(c->scan_chains & ~t->light) ?
+		     t->light_db : t->db;
+		if (db != NULL &&
+		    hs_scan(db, (const char *)(p ? p : empty_bytes), len, 0,
 			    c->scratch, on_match, c) != HS_SUCCESS)
 			c->counters[MG_WAF_C_HS_ERROR]++;
 		for (uint32_t k = 0; k < t->n_ops; k++) {

@@ -824,6 +824,74 @@ out:
 }
 
 /*
+ * A large target's light chains have a database of their own: an output
+ * only they read is scanned with it, any other with the target's; the
+ * same matches as without scan sets either way.
+ */
+static void
+test_light_chains(void)
+{
+	static const struct {
+		const char *req, *want;
+	} cases[] = {
+		/* "secret" through base64Decode alone: the light database */
+		{ "GET /?a=c2VjcmV0 HTTP/1.1\r\nHost: a\r\n\r\n", "100" },
+		/* one output for none and lowercase: the target's database */
+		{ "GET /?a=word5 HTTP/1.1\r\nHost: a\r\n\r\n", "6,101" },
+		/* "word5" decoded, read through base64Decode alone */
+		{ "GET /?a=d29yZDU= HTTP/1.1\r\nHost: a\r\n\r\n", "101" },
+		/* lowercase gives its own output, none the light one */
+		{ "GET /?a=WORD7 HTTP/1.1\r\nHost: a\r\n\r\n", "8" },
+	};
+	struct mg_waf_conf conf = { 0 }, ref_conf = { .no_scan_sets = true };
+	struct mg_waf_ruleset *rs = NULL, *ref = NULL;
+	struct mg_waf_ctx *ctx = NULL, *ref_ctx = NULL;
+	const struct waf_target *t;
+	char text[8192];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < 70; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+			"SecRule ARGS \"@rx word%u\\b\" \"id:%u,phase:2,"
+			"pass,t:lowercase\"\n", i, i + 1);
+	snprintf(text + n, sizeof(text) - n,
+		 "SecRule ARGS \"@rx ^secret$\" \"id:100,phase:2,pass,"
+		 "t:base64Decode\"\n"
+		 "SecRule ARGS \"@rx ^word5$\" \"id:101,phase:2,pass,"
+		 "multiMatch,t:base64Decode\"\n");
+	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	ref = mg_waf_load_text("t.conf", text, &ref_conf, err, sizeof(err));
+	MG_CHECK(rs != NULL && ref != NULL);
+	if (rs == NULL || ref == NULL) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	/* none and base64Decode light, lowercase not */
+	MG_CHECK_EQ(rs->scan[2].n_targets, 1);
+	t = &rs->scan[2].targets[0];
+	MG_CHECK_EQ(t->n_pats, 72);
+	MG_CHECK_EQ(__builtin_popcountll(t->light), 2);
+	MG_CHECK(t->light_db != NULL);
+	MG_CHECK_EQ(rs->stats.light_groups, 1);
+	ctx = mg_waf_ctx_create(rs, &conf);
+	ref_ctx = mg_waf_ctx_create(ref, &ref_conf);
+	MG_CHECK(ctx && ref_ctx);
+	for (unsigned i = 0; ctx && ref_ctx && i < 2 * 4; i++) {
+		const char *q = cases[i % 4].req;
+		struct mg_waf_result res;
+
+		MG_CHECK(same_result(ctx, ref_ctx, q, "light chains", i));
+		expect_ids(ctx, q, strlen(q), &res, cases[i % 4].want,
+			   "light chains");
+	}
+out:
+	mg_waf_ctx_free(ctx);
+	mg_waf_ctx_free(ref_ctx);
+	mg_waf_ruleset_free(rs);
+	mg_waf_ruleset_free(ref);
+}
+
+/*
  * A selector of XML read by rules of two tiers gives its values once:
  * each rule matches them once (they were taken once per tier's target,
  * and matched twice).
@@ -873,6 +941,7 @@ main(void)
 	test_grouping();
 	test_scan_operators();
 	test_xml_tiers();
+	test_light_chains();
 	test_triggers();
 	test_cache();
 	test_crs_differential();
