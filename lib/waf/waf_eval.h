@@ -76,7 +76,7 @@ struct waf_byteset {
 	const uint8_t *p;
 	uint32_t len;
 	uint32_t gen;
-	uint64_t bits[4];
+	uint64_t may;		/* may_change_set() of p */
 };
 #define WAF_BYTESETS 512
 
@@ -353,10 +353,6 @@ int waf_fold_image(struct mg_waf_ctx *c);
  * run. */
 void waf_scan_phase(struct mg_waf_ctx *c, uint8_t tier);
 
-/* The set of bytes in p (a bit each), remembered for the rest of the
- * request when p is the request's own */
-void waf_value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len,
-		     uint64_t bits[4]);
 
 /* Transformations: apply n ids to in; the result may be in tbuf. */
 const uint8_t *waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns,

@@ -393,6 +393,21 @@ waf_hs_triggers(uint64_t trigger[64][4])
 	trigger[MG_WAF_T_REPLACE_NULLS][0] |= 1;
 }
 
+void
+waf_hs_byte_tfns(const uint64_t trigger[64][4], uint64_t byte_tfns[256],
+		 uint64_t *triggered)
+{
+	*triggered = 0;
+	for (unsigned b = 0; b < 256; b++)
+		byte_tfns[b] = 0;
+	for (unsigned t = 0; t < 64; t++)
+		for (unsigned b = 0; b < 256; b++)
+			if ((trigger[t][b >> 6] >> (b & 63)) & 1) {
+				byte_tfns[b] |= 1ull << t;
+				*triggered |= 1ull << t;
+			}
+}
+
 int
 waf_hs_form_groups(struct mg_waf_ruleset *rs)
 {

@@ -14,5 +14,9 @@ int waf_hs_build(struct mg_waf_ruleset *rs, const char *cache_dir, char *err,
 void waf_hs_free(struct mg_waf_ruleset *rs);
 /* The trigger bytes of every transformation (see waf_scan.c). */
 void waf_hs_triggers(uint64_t trigger[64][4]);
+/* The same by byte: for each byte value, the transformations it is a
+ * trigger byte of (a bit each); *triggered: those with any. */
+void waf_hs_byte_tfns(const uint64_t trigger[64][4], uint64_t byte_tfns[256],
+		      uint64_t *triggered);
 
 #endif /* MG_WAF_HS_H */

@@ -527,6 +527,10 @@ struct mg_waf_ruleset {
 	struct waf_scanset scan[3];	/* [1..2] */
 	uint64_t trigger[64][4];	/* per transformation: bytes that may
 					 * change a value; all ones: always */
+	/* per byte value: the transformations it may make change a value
+	 * (a bit each); those with any trigger byte */
+	uint64_t byte_tfns[256];
+	uint64_t tfns_triggered;
 	void *scratch;			/* hs_scratch_t * prototype */
 	uint32_t max_captures;
 

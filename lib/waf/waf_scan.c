@@ -5,7 +5,8 @@
  * Most values of benign traffic come out of most transformations as they
  * went in ("books" is its own urlDecodeUni, htmlEntityDecode and jsDecode).
  * A transformation is skipped when the value holds none of its trigger
- * bytes (rs->trigger), so a value costs one pass to find its bytes, the
+ * bytes (rs->trigger, by byte in rs->byte_tfns), so a value costs one
+ * pass to find which transformations may change it, the
  * transformations that do change it, and one Hyperscan scan per distinct
  * output of the phase's chains: two or three for a plain argument, where
  * scanning once per rule group would take dozens.
@@ -15,53 +16,52 @@
 #include "waf_eval.h"
 #include "waf_transform.h"
 
+/* a transformation is a bit of a uint64_t */
+_Static_assert(MG_WAF_T_MAX <= 64, "transformation ids");
+
 
 static const uint8_t empty_bytes[1];
 
-/* The set of bytes in p: about 1 cycle a byte either way. */
-static void
-byte_set(const uint8_t *p, uint32_t len, uint64_t b[4])
+/*
+ * The transformations that may change p: those whose trigger bytes it
+ * holds (rs->byte_tfns, a bit per transformation for each byte value). An
+ * empty value: every transformation that has trigger bytes (t:length
+ * gives "0", t:sha1 a digest).
+ */
+static uint64_t
+may_change_set(const struct mg_waf_ruleset *rs, const uint8_t *p,
+	       uint32_t len)
 {
-	uint64_t b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+	uint64_t m0 = 0, m1 = 0;
 	uint8_t seen[256];
+	uint32_t i = 0;
 
-	if (len == 0) {
-		/* nothing to find, but t:length gives "0" and t:sha1 a
-		 * digest: every transformation may change an empty value */
-		b[0] = b[1] = b[2] = b[3] = ~0ull;
-		return;
+	if (len == 0)
+		return rs->tfns_triggered;
+	if (len >= 256) {
+		/* a body: the bytes it holds first, a store each with
+		 * nothing to wait for, then their transformations */
+		memset(seen, 0, sizeof(seen));
+		for (; i < len; i++)
+			seen[p[i]] = 1;
+		for (unsigned b = 0; b < 256; b++)
+			m0 |= seen[b] ? rs->byte_tfns[b] : 0;
+		return m0;
 	}
-	if (len < 256) {
-		/* in registers: b may alias p, stores to it would chain */
-		for (uint32_t i = 0; i < len; i++) {
-			uint64_t bit = 1ull << (p[i] & 63);
-			unsigned q = p[i] >> 6;
-
-			b0 |= q == 0 ? bit : 0;
-			b1 |= q == 1 ? bit : 0;
-			b2 |= q == 2 ? bit : 0;
-			b3 |= q == 3 ? bit : 0;
-		}
-		b[0] = b0;
-		b[1] = b1;
-		b[2] = b2;
-		b[3] = b3;
-		return;
+	/* two chains of ORs: a load a byte, not a dependency */
+	for (; i + 2 <= len; i += 2) {
+		m0 |= rs->byte_tfns[p[i]];
+		m1 |= rs->byte_tfns[p[i + 1]];
 	}
-	/* long input: independent stores, no read-modify-write chain */
-	memset(seen, 0, sizeof(seen));
-	for (uint32_t i = 0; i < len; i++)
-		seen[p[i]] = 1;
-	b[0] = b[1] = b[2] = b[3] = 0;
-	for (unsigned i = 0; i < 256; i++)
-		b[i >> 6] |= (uint64_t)seen[i] << (i & 63);
+	if (i < len)
+		m0 |= rs->byte_tfns[p[i]];
+	return m0 | m1;
 }
 
 static inline bool
-may_change(const uint64_t t[4], const uint64_t b[4])
+may_change(uint8_t t, uint64_t m)
 {
-	return ((t[0] & b[0]) | (t[1] & b[1]) | (t[2] & b[2]) |
-		(t[3] & b[3])) != 0;
+	return (m >> t) & 1;
 }
 
 /* t:sha1 or t:md5 of a short value: the last one of the kind again, or
@@ -123,28 +123,25 @@ request_bytes(const struct mg_waf_ctx *c, const uint8_t *p)
 }
 
 /*
- * The byte set of a value several rules transform (CRS runs a handful of
+ * What may change a value several rules transform (CRS runs a handful of
  * rules with their own t: on every argument): computed once per request
  * for the request's values, keyed by where they live.
  */
-void
-waf_value_bytes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len,
-		uint64_t bits[4])
+static uint64_t
+value_changes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len)
 {
 	struct waf_byteset *e;
 
-	if (!request_bytes(c, p)) {
-		byte_set(p, len, bits);
-		return;
-	}
+	if (!request_bytes(c, p))
+		return may_change_set(c->rs, p, len);
 	e = &c->bytesets[(((uintptr_t)p >> 3) ^ len) % WAF_BYTESETS];
 	if (e->gen != c->req_gen || e->p != p || e->len != len) {
-		byte_set(p, len, e->bits);
+		e->may = may_change_set(c->rs, p, len);
 		e->gen = c->req_gen;
 		e->p = p;
 		e->len = len;
 	}
-	memcpy(bits, e->bits, sizeof(e->bits));
+	return e->may;
 }
 
 const uint8_t *
@@ -153,7 +150,7 @@ waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns, uint8_t n,
 {
 	const struct mg_waf_ruleset *rs = c->rs;
 	const uint8_t *cur = in ? in : empty_bytes;
-	uint64_t bits[4], any[4] = { 0 };
+	uint64_t may, any = 0;
 	unsigned b = 0;
 
 	if (len > c->max_value) {
@@ -176,21 +173,20 @@ waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns, uint8_t n,
 		mg_waf_lower_copy(c->tbuf[0] + i, cur + i, len - i);
 		return c->tbuf[0];
 	}
-	waf_value_bytes(c, cur, len, bits);
+	may = value_changes(c, cur, len);
 	/* most values come out of most chains as they went in */
 	for (uint8_t i = 0; i < n; i++)
-		for (unsigned k = 0; k < 4; k++)
-			any[k] |= rs->trigger[tfns[i]][k];
-	if (!may_change(any, bits))
+		any |= 1ull << tfns[i];
+	if (!(any & may))
 		return cur;
 	for (uint8_t i = 0; i < n; i++) {
-		if (!may_change(rs->trigger[tfns[i]], bits))
+		if (!may_change(tfns[i], may))
 			continue;
 		len = step(c, tfns[i], cur, len, c->tbuf[b], c->tbuf_size);
 		cur = c->tbuf[b];
 		b ^= 1;
 		if (i + 1 < n)
-			byte_set(cur, len, bits);
+			may = may_change_set(rs, cur, len);
 	}
 	*out_len = len;
 	return cur;
@@ -302,8 +298,8 @@ scan(struct mg_waf_ctx *c, uint32_t ordinal, const uint8_t *p, uint32_t len,
 struct trie_out {
 	const uint8_t *p;
 	uint32_t len;
-	uint8_t bits_ok;
-	uint64_t bits[4];
+	uint8_t may_ok;
+	uint64_t may;		/* may_change_set() of it */
 	uint64_t chains;	/* the chains that end in this output */
 };
 
@@ -321,7 +317,7 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 
 	outs[0].p = raw;
 	outs[0].len = len;
-	outs[0].bits_ok = 0;
+	outs[0].may_ok = 0;
 	outs[0].chains = 0;
 	node_out[0] = 0;
 	if (ss->nodes[0].chain && ((mask >> (ss->nodes[0].chain - 1)) & 1))
@@ -335,12 +331,12 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 			continue;
 		}
 		in = &outs[node_out[tn->parent]];
-		if (!in->bits_ok) {
-			byte_set(in->p, in->len, in->bits);
-			in->bits_ok = 1;
+		if (!in->may_ok) {
+			in->may = may_change_set(rs, in->p, in->len);
+			in->may_ok = 1;
 		}
 		node_out[n] = node_out[tn->parent];
-		if (may_change(rs->trigger[tn->tfn], in->bits)) {
+		if (may_change(tn->tfn, in->may)) {
 			uint32_t l = step(c, tn->tfn, in->p, in->len, sp, room);
 			unsigned i;
 
@@ -357,7 +353,7 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 
 				o->p = sp;
 				o->len = l;
-				o->bits_ok = 0;
+				o->may_ok = 0;
 				o->chains = 0;
 				sp += l;
 				room -= l;
@@ -372,13 +368,13 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 }
 
 /* The steps a long value went through: the transformations that changed
- * it, and its byte set before each of them and after the last. */
+ * it, and what may change it before each of them and after the last. */
 #define WAF_EFF_MAX 16
 struct waf_eff {
 	uint8_t n;
-	bool last_ok;		/* bits[n] computed */
+	bool last_ok;		/* may[n] computed */
 	uint8_t tfn[WAF_EFF_MAX];
-	uint64_t bits[WAF_EFF_MAX + 1][4];
+	uint64_t may[WAF_EFF_MAX + 1];
 };
 
 /*
@@ -396,10 +392,10 @@ same_output(struct mg_waf_ctx *c, const struct waf_scanset *ss, unsigned k,
 
 	for (uint8_t i = 0; i < ss->chain_n_tfns[k]; i++) {
 		if (p == e->n && !e->last_ok) {
-			byte_set(out, out_len, e->bits[p]);
+			e->may[p] = may_change_set(rs, out, out_len);
 			e->last_ok = true;
 		}
-		if (!may_change(rs->trigger[tf[i]], e->bits[p]))
+		if (!may_change(tf[i], e->may[p]))
 			continue;
 		if (p == e->n || tf[i] != e->tfn[p])
 			return false;
@@ -418,10 +414,10 @@ scan_chains(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 	    uint32_t ordinal, const uint8_t *raw, uint32_t len, uint64_t mask)
 {
 	const struct mg_waf_ruleset *rs = c->rs;
-	uint64_t raw_bits[4], unchanged = 0, done = 0;
+	uint64_t raw_may, unchanged = 0, done = 0;
 	struct waf_eff e;
 
-	byte_set(raw, len, raw_bits);
+	raw_may = may_change_set(rs, raw, len);
 	for (unsigned k = 0; k < ss->n_chains; k++) {
 		const uint8_t *tf = rs->tfns + ss->chain_tfn_off[k];
 		const uint8_t *cur = raw;
@@ -434,9 +430,9 @@ scan_chains(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 			continue;
 		e.n = 0;
 		e.last_ok = false;
-		memcpy(e.bits[0], raw_bits, sizeof(raw_bits));
+		e.may[0] = raw_may;
 		for (uint8_t i = 0; i < ss->chain_n_tfns[k]; i++) {
-			if (!may_change(rs->trigger[tf[i]], e.bits[e.n]))
+			if (!may_change(tf[i], e.may[e.n]))
 				continue;
 			l = step(c, tf[i], cur, l, c->tbuf[b], c->tbuf_size);
 			cur = c->tbuf[b];
@@ -444,14 +440,14 @@ scan_chains(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 			if (e.n == WAF_EFF_MAX) {
 				/* too many steps to compare: on its own */
 				shareable = false;
-				byte_set(cur, l, e.bits[e.n]);
+				e.may[e.n] = may_change_set(rs, cur, l);
 				continue;
 			}
 			e.tfn[e.n++] = tf[i];
 			/* the bytes after the last step only when asked */
 			e.last_ok = i + 1 < ss->chain_n_tfns[k];
 			if (e.last_ok)
-				byte_set(cur, l, e.bits[e.n]);
+				e.may[e.n] = may_change_set(rs, cur, l);
 		}
 		if (e.n == 0) {
 			unchanged |= share;

@@ -824,6 +824,49 @@ out:
 }
 
 /*
+ * A trigger byte anywhere in a value of any length makes its
+ * transformation run, in the scan and rule by rule: ARGS a is x..x+Y..Y,
+ * which 1 matches once urlDecodeUni made the + a space, and 2 once
+ * lowercase ran on that.
+ */
+static void
+test_trigger_positions(void)
+{
+	static const char text[] =
+		"SecRule ARGS \"@rx ^x* Y*$\" \"id:1,phase:2,pass,"
+		"t:urlDecodeUni\"\n"
+		"SecRule ARGS \"@rx ^x* y*$\" \"id:2,phase:2,pass,"
+		"t:urlDecodeUni,t:lowercase\"\n";
+
+	for (int mode = 0; mode < 2; mode++) {
+		struct mg_waf_conf conf = { .no_scan_sets = mode == 1 };
+		struct mg_waf_ruleset *rs;
+		struct mg_waf_ctx *ctx = NULL;
+
+		rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+		MG_CHECK(rs != NULL);
+		if (rs)
+			ctx = mg_waf_ctx_create(rs, &conf);
+		for (unsigned k = 0; ctx && k < 10; k++)
+			for (unsigned m = 0; m < 10; m++) {
+				struct mg_waf_result res;
+				char req[128];
+				int n;
+
+				n = snprintf(req, sizeof(req), "GET /?a=%.*s%%2B"
+					     "%.*s HTTP/1.1\r\nHost: a\r\n\r\n",
+					     (int)k, "xxxxxxxxx", (int)m,
+					     "YYYYYYYYY");
+				expect_ids(ctx, req, (size_t)n, &res, "1,2",
+					   mode ? "trigger, rule by rule" :
+						  "trigger, scan");
+			}
+		mg_waf_ctx_free(ctx);
+		mg_waf_ruleset_free(rs);
+	}
+}
+
+/*
  * A large target's light chains have a database of their own: an output
  * only they read is scanned with it, any other with the target's; the
  * same matches as without scan sets either way.
@@ -943,6 +986,7 @@ main(void)
 	test_xml_tiers();
 	test_light_chains();
 	test_triggers();
+	test_trigger_positions();
 	test_cache();
 	test_crs_differential();
 	return mg_test_done("test_waf_scan");
