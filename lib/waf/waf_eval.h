@@ -99,6 +99,7 @@ struct waf_digest_memo {
 #define WAF_MEMO_SLOTS 4096		/* power of two */
 #define WAF_MEMO_BYTES 184		/* name + value, longer: no memo */
 #define WAF_MEMO_HITS 4			/* pattern matches kept */
+#define WAF_MEMO_LAST 64		/* places remembered per phase, tier */
 
 struct waf_memo_hit {
 	uint16_t target;	/* index in the phase's scan set */
@@ -251,6 +252,9 @@ struct mg_waf_ctx {
 	uint8_t *tscratch;		/* trie outputs of one value */
 	size_t tscratch_size;
 	struct waf_memo *memo;		/* NULL: no memo */
+	/* the slot the value at each place of a phase's and tier's values
+	 * was found in or put into last: tried before hashing */
+	struct waf_memo *memo_last[2][WAF_TIERS][WAF_MEMO_LAST];
 	struct waf_opmemo *opmemo;	/* NULL: no memo */
 	struct waf_memo_hit memo_rec[WAF_MEMO_HITS];	/* being recorded */
 	uint8_t memo_n;			/* matches recorded, > max: too many */

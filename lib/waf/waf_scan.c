@@ -593,12 +593,12 @@ scan_errors(const struct mg_waf_ctx *c)
 	       c->counters[MG_WAF_C_VALUE_TRUNCATED];
 }
 
-/* m holds the scan of v in this phase and tier (h: their hash) */
+/* m holds the scan of v in this phase and tier */
 static bool
-memo_holds(const struct mg_waf_ctx *c, const struct waf_memo *m, uint64_t h,
+memo_holds(const struct mg_waf_ctx *c, const struct waf_memo *m,
 	   uint8_t tier, const struct waf_val *v)
 {
-	return m->hash == h && m->phase == c->phase && m->tier == tier &&
+	return m->phase == c->phase && m->tier == tier &&
 	       m->var == v->var && m->key_len == v->key_len &&
 	       m->len == v->len &&
 	       memcmp(m->bytes, v->key, v->key_len) == 0 &&
@@ -606,16 +606,21 @@ memo_holds(const struct mg_waf_ctx *c, const struct waf_memo *m, uint64_t h,
 }
 
 /*
- * The memo slot of value v in this phase and tier: *hit when it holds
- * what v's scan found. NULL when v is too long to be remembered. Two
- * ways: direct mapped, two values every request has could share a slot
- * and push each other out, a scan each every request (CRS PL1, a GET of
- * "/" with one header field: its request line and its empty basename).
+ * The memo slot of value v, at place o of this phase's and tier's values:
+ * *hit when it holds what v's scan found. NULL when v is too long to be
+ * remembered. The slot of the last request's value at o first, without
+ * hashing (a client's requests have their values in the same places);
+ * then two ways: direct mapped, two values every request has could share
+ * a slot and push each other out, a scan each every request (CRS PL1, a
+ * GET of "/" with one header field: its request line and its empty
+ * basename).
  */
 static struct waf_memo *
 memo_slot(struct mg_waf_ctx *c, uint8_t tier, const struct waf_val *v,
-	  bool *hit)
+	  uint32_t o, bool *hit)
 {
+	struct waf_memo **last = o < WAF_MEMO_LAST ?
+		&c->memo_last[c->phase - 1][tier][o] : NULL;
 	struct waf_memo *set, *m;
 	uint64_t h;
 
@@ -623,19 +628,28 @@ memo_slot(struct mg_waf_ctx *c, uint8_t tier, const struct waf_val *v,
 	if (c->memo == NULL || v->len > c->max_value ||
 	    (uint64_t)v->key_len + v->len > WAF_MEMO_BYTES)
 		return NULL;
+	if (last && *last && memo_holds(c, *last, tier, v)) {
+		(*last)->used = c->req_gen;
+		*hit = true;
+		return *last;
+	}
 	h = ((uint64_t)c->phase << 56) ^ ((uint64_t)tier << 48) ^
 	    ((uint64_t)v->var << 40) ^ ((uint64_t)v->key_len << 20) ^ v->len;
 	h = waf_hash64(waf_hash64(h, v->key, v->key_len), v->v, v->len);
 	set = &c->memo[h & (WAF_MEMO_SLOTS - 2)];
 	for (unsigned w = 0; w < 2; w++)
-		if (memo_holds(c, &set[w], h, tier, v)) {
+		if (set[w].hash == h && memo_holds(c, &set[w], tier, v)) {
 			set[w].used = c->req_gen;
 			*hit = true;
-			return &set[w];
+			m = &set[w];
+			goto out;
 		}
 	m = set[0].used <= set[1].used ? &set[0] : &set[1];
 	m->used = c->req_gen;
 	m->hash = h;	/* filled once the scan is done */
+out:
+	if (last)
+		*last = m;
 	return m;
 }
 
@@ -702,7 +716,7 @@ waf_scan_phase(struct mg_waf_ctx *c, uint8_t tier)
 		if (ss->n_by_var[tier][v->var] == 0)
 			continue;	/* no target of this tier reads it */
 		c->scan_ordinal = o;
-		m = memo_slot(c, tier, v, &hit);
+		m = memo_slot(c, tier, v, o, &hit);
 		if (hit) {
 			memo_replay(c, ss, m);
 			continue;
