@@ -71,14 +71,14 @@ struct waf_dynrx {
 };
 #define WAF_DYN_RX 16
 
-/* The bytes a long value holds, for the trigger checks */
-struct waf_byteset {
+/* What may change a value of the request (waf_scan.c: value_changes) */
+struct waf_may_memo {
 	const uint8_t *p;
 	uint32_t len;
 	uint32_t gen;
 	uint64_t may;		/* may_change_set() of p */
 };
-#define WAF_BYTESETS 512
+#define WAF_MAY_MEMO 512
 
 /* The last digest of each kind (t:sha1, t:md5) and what it was of:
  * 901318 hashes the User-Agent of every request, and a worker sees the
@@ -261,7 +261,7 @@ struct mg_waf_ctx {
 	bool memo_recording;
 
 	struct waf_dynrx dyn[WAF_DYN_RX];
-	struct waf_byteset bytesets[WAF_BYTESETS];
+	struct waf_may_memo may_memo[WAF_MAY_MEMO];
 	struct waf_digest_memo digest[2];	/* sha1, md5 */
 	uint32_t req_gen;		/* bumps per request */
 	uint64_t counters[MG_WAF_C_MAX];
@@ -356,7 +356,6 @@ int waf_fold_image(struct mg_waf_ctx *c);
 /* Scan the phase's values with the databases of a tier, once per phase
  * run. */
 void waf_scan_phase(struct mg_waf_ctx *c, uint8_t tier);
-
 
 /* Transformations: apply n ids to in; the result may be in tbuf. */
 const uint8_t *waf_transform(struct mg_waf_ctx *c, const uint8_t *tfns,

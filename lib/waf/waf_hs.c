@@ -394,9 +394,11 @@ waf_hs_triggers(uint64_t trigger[64][4])
 }
 
 void
-waf_hs_byte_tfns(const uint64_t trigger[64][4], uint64_t byte_tfns[256],
-		 uint64_t *triggered)
+waf_hs_byte_tfns(uint64_t byte_tfns[256], uint64_t *triggered)
 {
+	uint64_t trigger[64][4];
+
+	waf_hs_triggers(trigger);
 	*triggered = 0;
 	for (unsigned b = 0; b < 256; b++)
 		byte_tfns[b] = 0;

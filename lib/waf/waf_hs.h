@@ -16,7 +16,6 @@ void waf_hs_free(struct mg_waf_ruleset *rs);
 void waf_hs_triggers(uint64_t trigger[64][4]);
 /* The same by byte: for each byte value, the transformations it is a
  * trigger byte of (a bit each); *triggered: those with any. */
-void waf_hs_byte_tfns(const uint64_t trigger[64][4], uint64_t byte_tfns[256],
-		      uint64_t *triggered);
+void waf_hs_byte_tfns(uint64_t byte_tfns[256], uint64_t *triggered);
 
 #endif /* MG_WAF_HS_H */

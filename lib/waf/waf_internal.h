@@ -437,7 +437,7 @@ struct waf_target {
 	uint8_t tier;
 	uint64_t chains;	/* the chains its rules read it through */
 	void *db;		/* hs_database_t *, NULL when no pattern */
-	/* a large target's light chains (each with a small share of its
+	/* a large target's light chains (each reads very few of its
 	 * patterns) and a database of their patterns alone: an output only
 	 * they read (a value's base64Decode) is scanned with it */
 	uint64_t light;
@@ -525,10 +525,9 @@ struct mg_waf_ruleset {
 	uint32_t max_steps;		/* of phases 1 and 2 */
 	uint32_t n_prologue, prologue_cap;
 	struct waf_scanset scan[3];	/* [1..2] */
-	uint64_t trigger[64][4];	/* per transformation: bytes that may
-					 * change a value; all ones: always */
-	/* per byte value: the transformations it may make change a value
-	 * (a bit each); those with any trigger byte */
+	/* per byte value: the transformations it is a trigger byte of, in
+	 * whose absence they leave a value as it is (a bit each); the
+	 * transformations that have trigger bytes */
 	uint64_t byte_tfns[256];
 	uint64_t tfns_triggered;
 	void *scratch;			/* hs_scratch_t * prototype */

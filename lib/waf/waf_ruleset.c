@@ -214,9 +214,7 @@ load(const struct mg_waf_conf *conf, const char *tname, const char *text,
 	rs->stats.regexes = rs->n_regexes;
 	t1 = waf_now_us();
 	rs->stats.parse_us = t1 - t0;
-	waf_hs_triggers(rs->trigger);
-	waf_hs_byte_tfns((const uint64_t (*)[4])rs->trigger, rs->byte_tfns,
-			 &rs->tfns_triggered);
+	waf_hs_byte_tfns(rs->byte_tfns, &rs->tfns_triggered);
 	if (!conf->no_scan_sets && waf_hs_form_groups(rs) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

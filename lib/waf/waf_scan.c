@@ -5,8 +5,7 @@
  * Most values of benign traffic come out of most transformations as they
  * went in ("books" is its own urlDecodeUni, htmlEntityDecode and jsDecode).
  * A transformation is skipped when the value holds none of its trigger
- * bytes (rs->trigger, by byte in rs->byte_tfns), so a value costs one
- * pass to find which transformations may change it, the
+ * bytes (rs->byte_tfns), so a value costs one pass over its bytes, the
  * transformations that do change it, and one Hyperscan scan per distinct
  * output of the phase's chains: two or three for a plain argument, where
  * scanning once per rule group would take dozens.
@@ -130,11 +129,11 @@ request_bytes(const struct mg_waf_ctx *c, const uint8_t *p)
 static uint64_t
 value_changes(struct mg_waf_ctx *c, const uint8_t *p, uint32_t len)
 {
-	struct waf_byteset *e;
+	struct waf_may_memo *e;
 
 	if (!request_bytes(c, p))
 		return may_change_set(c->rs, p, len);
-	e = &c->bytesets[(((uintptr_t)p >> 3) ^ len) % WAF_BYTESETS];
+	e = &c->may_memo[(((uintptr_t)p >> 3) ^ len) % WAF_MAY_MEMO];
 	if (e->gen != c->req_gen || e->p != p || e->len != len) {
 		e->may = may_change_set(c->rs, p, len);
 		e->gen = c->req_gen;
