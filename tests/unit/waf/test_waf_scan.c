@@ -242,6 +242,45 @@ expect_ids(struct mg_waf_ctx *ctx, const char *q, size_t len,
 }
 
 /*
+ * The same rules with the scan sets and without them (each rule on its
+ * own, PCRE2 alone), a context each: the reference for what the scan
+ * gives.
+ */
+struct scan_pair {
+	struct mg_waf_ruleset *rs, *ref;
+	struct mg_waf_ctx *ctx, *ref_ctx;
+};
+
+/* false (a failure counted, the error printed) when either does not load */
+static bool
+pair_load(struct scan_pair *p, const char *text)
+{
+	struct mg_waf_conf conf = { 0 }, ref_conf = { .no_scan_sets = true };
+
+	memset(p, 0, sizeof(*p));
+	p->rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
+	p->ref = mg_waf_load_text("t.conf", text, &ref_conf, err, sizeof(err));
+	MG_CHECK(p->rs != NULL && p->ref != NULL);
+	if (p->rs == NULL || p->ref == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return false;
+	}
+	p->ctx = mg_waf_ctx_create(p->rs, &conf);
+	p->ref_ctx = mg_waf_ctx_create(p->ref, &ref_conf);
+	MG_CHECK(p->ctx && p->ref_ctx);
+	return p->ctx && p->ref_ctx;
+}
+
+static void
+pair_free(struct scan_pair *p)
+{
+	mg_waf_ctx_free(p->ctx);
+	mg_waf_ctx_free(p->ref_ctx);
+	mg_waf_ruleset_free(p->rs);
+	mg_waf_ruleset_free(p->ref);
+}
+
+/*
  * The memos (a value's scan, an operator's result) give what the work
  * they save would: each request twice, with and without them, the same
  * matches with the same data; and they are used.
@@ -775,17 +814,12 @@ test_scan_operators(void)
 		/* the chain's link runs after its head only */
 		{ "GET /?a=x%FF HTTP/1.1\r\nHost: a\r\n\r\n", "15" },
 	};
-	struct mg_waf_conf conf = { 0 }, ref_conf = { .no_scan_sets = true };
-	struct mg_waf_ruleset *rs, *ref;
-	struct mg_waf_ctx *ctx = NULL, *ref_ctx = NULL;
+	struct scan_pair p;
+	const struct mg_waf_ruleset *rs;
 
-	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
-	ref = mg_waf_load_text("t.conf", text, &ref_conf, err, sizeof(err));
-	MG_CHECK(rs != NULL && ref != NULL);
-	if (rs == NULL || ref == NULL) {
-		fprintf(stderr, "%s\n", err);
+	if (!pair_load(&p, text))
 		goto out;
-	}
+	rs = p.rs;
 	for (uint32_t id = 11; id <= 14; id++)
 		MG_CHECK(waf_test_rule(rs, id)->group != WAF_NONE);
 	MG_CHECK(waf_test_rule(rs, 15)->group != WAF_NONE);
@@ -793,15 +827,13 @@ test_scan_operators(void)
 	MG_CHECK_EQ(rs->stats.scan_ops, 4);
 	/* the raw and the decoded form of the value */
 	MG_CHECK_EQ(__builtin_popcountll(waf_test_rule(rs, 11)->chains), 2);
-	ctx = mg_waf_ctx_create(rs, &conf);
-	ref_ctx = mg_waf_ctx_create(ref, &ref_conf);
-	MG_CHECK(ctx && ref_ctx);
-	for (unsigned i = 0; ctx && ref_ctx && i < 2 * 5; i++) {
+	for (unsigned i = 0; i < 2 * 5; i++) {
 		const char *q = cases[i % 5].req;
 		struct mg_waf_result res;
 
-		MG_CHECK(same_result(ctx, ref_ctx, q, "scan operators", i));
-		expect_ids(ctx, q, strlen(q), &res, cases[i % 5].want,
+		MG_CHECK(same_result(p.ctx, p.ref_ctx, q, "scan operators",
+				     i));
+		expect_ids(p.ctx, q, strlen(q), &res, cases[i % 5].want,
 			   "scan operators");
 		if (i % 5 == 0) {
 			/* the fingerprint, captured on the decoded form */
@@ -815,12 +847,9 @@ test_scan_operators(void)
 				 strncmp(res.matches[0].data,
 					 "<script>alert(1)</script>|", 26) == 0);
 	}
-	MG_CHECK(mg_waf_counter(ctx, MG_WAF_C_SCAN_MEMO_HIT) > 0);
+	MG_CHECK(mg_waf_counter(p.ctx, MG_WAF_C_SCAN_MEMO_HIT) > 0);
 out:
-	mg_waf_ctx_free(ctx);
-	mg_waf_ctx_free(ref_ctx);
-	mg_waf_ruleset_free(rs);
-	mg_waf_ruleset_free(ref);
+	pair_free(&p);
 }
 
 /*
@@ -886,10 +915,8 @@ test_light_chains(void)
 		/* lowercase gives its own output, none the light one */
 		{ "GET /?a=WORD7 HTTP/1.1\r\nHost: a\r\n\r\n", "8" },
 	};
-	struct mg_waf_conf conf = { 0 }, ref_conf = { .no_scan_sets = true };
-	struct mg_waf_ruleset *rs = NULL, *ref = NULL;
-	struct mg_waf_ctx *ctx = NULL, *ref_ctx = NULL;
 	const struct waf_target *t;
+	struct scan_pair p;
 	char text[8192];
 	size_t n = 0;
 
@@ -902,36 +929,25 @@ test_light_chains(void)
 		 "t:base64Decode\"\n"
 		 "SecRule ARGS \"@rx ^word5$\" \"id:101,phase:2,pass,"
 		 "multiMatch,t:base64Decode\"\n");
-	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
-	ref = mg_waf_load_text("t.conf", text, &ref_conf, err, sizeof(err));
-	MG_CHECK(rs != NULL && ref != NULL);
-	if (rs == NULL || ref == NULL) {
-		fprintf(stderr, "%s\n", err);
+	if (!pair_load(&p, text))
 		goto out;
-	}
 	/* none and base64Decode light, lowercase not */
-	MG_CHECK_EQ(rs->scan[2].n_targets, 1);
-	t = &rs->scan[2].targets[0];
+	MG_CHECK_EQ(p.rs->scan[2].n_targets, 1);
+	t = &p.rs->scan[2].targets[0];
 	MG_CHECK_EQ(t->n_pats, 72);
 	MG_CHECK_EQ(__builtin_popcountll(t->light), 2);
 	MG_CHECK(t->light_db != NULL);
-	MG_CHECK_EQ(rs->stats.light_groups, 1);
-	ctx = mg_waf_ctx_create(rs, &conf);
-	ref_ctx = mg_waf_ctx_create(ref, &ref_conf);
-	MG_CHECK(ctx && ref_ctx);
-	for (unsigned i = 0; ctx && ref_ctx && i < 2 * 4; i++) {
+	MG_CHECK_EQ(p.rs->stats.light_groups, 1);
+	for (unsigned i = 0; i < 2 * 4; i++) {
 		const char *q = cases[i % 4].req;
 		struct mg_waf_result res;
 
-		MG_CHECK(same_result(ctx, ref_ctx, q, "light chains", i));
-		expect_ids(ctx, q, strlen(q), &res, cases[i % 4].want,
+		MG_CHECK(same_result(p.ctx, p.ref_ctx, q, "light chains", i));
+		expect_ids(p.ctx, q, strlen(q), &res, cases[i % 4].want,
 			   "light chains");
 	}
 out:
-	mg_waf_ctx_free(ctx);
-	mg_waf_ctx_free(ref_ctx);
-	mg_waf_ruleset_free(rs);
-	mg_waf_ruleset_free(ref);
+	pair_free(&p);
 }
 
 /*
