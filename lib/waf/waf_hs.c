@@ -140,9 +140,10 @@ chain_of(struct mg_waf_ruleset *rs, struct waf_scanset *ss, uint32_t off,
 }
 
 /*
- * The trie's nodes depth first, each with the end of its subtree: a value
- * read through few chains (a header field: 13 of the 33 at CRS PL1) skips
- * the subtrees of the others in one step each.
+ * The trie's nodes depth first, each with the end of its subtree and the
+ * transformations in it: a value read through few chains (a header field:
+ * 13 of the 33 at CRS PL1) skips the subtrees of the others in one step
+ * each, and so does a value none of a subtree's transformations changes.
  */
 static void
 order_trie(struct waf_scanset *ss)
@@ -162,6 +163,7 @@ order_trie(struct waf_scanset *ss)
 		ss->nodes[n] = old[o];
 		ss->nodes[n].parent = o == 0 ? UINT16_MAX : at[old[o].parent];
 		ss->nodes[n].end = (uint16_t)(n + 1);
+		ss->nodes[n].tfns_under = o == 0 ? 0 : 1ull << old[o].tfn;
 		n++;
 		/* children in the order they were added */
 		for (unsigned k = ss->n_nodes; k-- > 1;)
@@ -173,6 +175,7 @@ order_trie(struct waf_scanset *ss)
 
 		if (up->end < ss->nodes[i].end)
 			up->end = ss->nodes[i].end;
+		up->tfns_under |= ss->nodes[i].tfns_under;
 	}
 }
 

@@ -430,6 +430,9 @@ struct waf_tnode {
 	uint8_t chain;		/* the chain that ends here + 1, or 0 */
 	uint16_t end;		/* nodes are depth first: past the subtree */
 	uint64_t below;		/* chains ending at or under this node */
+	uint64_t tfns_under;	/* transformations on the edges from the
+				 * parent down through the subtree (a bit
+				 * each) */
 };
 
 struct waf_target {

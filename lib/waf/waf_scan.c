@@ -334,6 +334,13 @@ scan_trie(struct mg_waf_ctx *c, const struct waf_scanset *ss,
 			in->may = may_change_set(rs, in->p, in->len);
 			in->may_ok = 1;
 		}
+		if (!(tn->tfns_under & in->may)) {
+			/* the subtree gives back its input: its chains
+			 * (of this value's) read that */
+			in->chains |= tn->below & mask;
+			n = (uint16_t)(tn->end - 1);
+			continue;
+		}
 		node_out[n] = node_out[tn->parent];
 		if (may_change(tn->tfn, in->may)) {
 			uint32_t l = step(c, tn->tfn, in->p, in->len, sp, room);
