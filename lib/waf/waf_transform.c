@@ -684,9 +684,20 @@ t_remove_comments_char(const uint8_t *in, size_t len, uint8_t *out)
  * a trailing slash only when the input had one. A segment counts as a back
  * reference when it ends in two dots, and as a self reference when it ends
  * in a dot right after a slash or at the start, exactly like v3.
- * win: backslashes are slashes. Works on out as the running result; in is
- * only read (never beyond i), so in == out is fine.
+ * win: backslashes are slashes. Works on out as the running result, which
+ * never gets ahead of i; in is read at i and after, so in == out is fine.
  */
+static size_t
+slash_at_or_after(const uint8_t *in, size_t i, size_t end, bool win)
+{
+	const uint8_t *s = memchr(in + i, '/', end - i);
+	size_t n = s ? (size_t)(s - in) : end;
+
+	if (win && (s = memchr(in + i, '\\', n - i)) != NULL)
+		n = (size_t)(s - in);
+	return n;
+}
+
 static size_t
 t_normalize_path(const uint8_t *in, size_t len, uint8_t *out, bool win)
 {
@@ -700,9 +711,22 @@ t_normalize_path(const uint8_t *in, size_t len, uint8_t *out, bool win)
 	relative = AT(0) != '/';
 	trailing = AT(last) == '/';
 	while (i <= last && o <= last) {
-		bool done = i == last;
-		size_t top = i;
-		uint8_t c = AT(i);
+		size_t plain = slash_at_or_after(in, i, len, win);
+		bool done;
+		size_t top;
+		uint8_t c;
+
+		/* a byte that is no slash, followed by one that is none
+		 * either, is copied as it is (JSON names are full of dots):
+		 * the run up to the byte before the next slash at once */
+		if (plain > i + 1) {
+			memmove(out + o, in + i, plain - 1 - i);
+			o += plain - 1 - i;
+			i = plain - 1;
+		}
+		done = i == last;
+		top = i;
+		c = AT(i);
 
 		if (!done && AT(i + 1) != '/')
 			goto copy;

@@ -75,6 +75,14 @@ static const struct vector vectors[] = {
 	V(NORMALIZE_PATH, "x/y/", "x/y/"),
 	V(NORMALIZE_PATH, "..", ".."),
 	V(NORMALIZE_PATH, "/.", ""),
+	/* runs without a slash are copied at once, up to the byte before
+	 * the next slash and the value's last byte */
+	V(NORMALIZE_PATH, "json.orders.array_0.name", "json.orders.array_0.name"),
+	V(NORMALIZE_PATH, "abc/def/../g.h", "abc/g.h"),
+	V(NORMALIZE_PATH, "name..", ""),
+	V(NORMALIZE_PATH, "x./y.", "x./y."),
+	V(NORMALIZE_PATH, "C:\\tmp\\a.b\\..\\c.d", "C:\\tmp\\a.b\\..\\c.d"),
+	V(NORMALIZE_PATH_WIN, "C:\\tmp\\a.b\\..\\c.d", "C:/tmp/c.d"),
 	V(NORMALIZE_PATH_WIN, "C:\\a\\..\\b\\.\\c", "C:/b/c"),
 	V(NORMALIZE_PATH_WIN, "\\\\server\\\\share\\x\\", "/server/share/x/"),
 	V(NORMALIZE_PATH_WIN, "a\\\\\\b", "a\\b"),
