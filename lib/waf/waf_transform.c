@@ -159,6 +159,41 @@ t_case(const uint8_t *in, size_t len, uint8_t *out, bool upper)
 	return len;
 }
 
+/*
+ * The bytes before the first '%' or '+' of in[0..len), copied to out
+ * (which may be in); returns how many. Eight bytes are looked at a time:
+ * a byte of x ^ ('%' * ones) is zero where x has a '%', and (v - ones) &
+ * ~v sets the top bit of v's first zero byte (and maybe of later ones:
+ * little endian, the lowest set bit is the first).
+ */
+static size_t
+copy_to_escape(const uint8_t *in, size_t len, uint8_t *out)
+{
+	const uint64_t ones = 0x0101010101010101ull, tops = 0x80 * ones;
+	size_t n = 0;
+
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+		       "the first byte of a word is its lowest");
+	for (; n + 8 <= len; n += 8) {
+		uint64_t x, pct, plus, hit;
+
+		memcpy(&x, in + n, 8);
+		pct = x ^ ('%' * ones);
+		plus = x ^ ('+' * ones);
+		hit = (((pct - ones) & ~pct) | ((plus - ones) & ~plus)) & tops;
+		if (hit) {
+			n += (size_t)__builtin_ctzll(hit) / 8;
+			goto copy;
+		}
+	}
+	while (n < len && in[n] != '%' && in[n] != '+')
+		n++;
+copy:
+	if (n > 0 && out != in)
+		memmove(out, in, n);
+	return n;
+}
+
 size_t
 mg_waf_url_decode(const uint8_t *in, size_t len, uint8_t *out,
 		  bool plus_is_space, uint32_t *invalid)
@@ -167,13 +202,9 @@ mg_waf_url_decode(const uint8_t *in, size_t len, uint8_t *out,
 
 	while (i < len) {
 		uint8_t c = in[i];
-		size_t n = 0;
+		size_t n = copy_to_escape(in + i, len - i, out + o);
 
-		while (i + n < len && in[i + n] != '%' && in[i + n] != '+')
-			n++;
 		if (n > 0) {
-			if (out + o != in + i)
-				memmove(out + o, in + i, n);
 			i += n;
 			o += n;
 			continue;
@@ -200,13 +231,9 @@ t_url_decode_uni(const uint8_t *in, size_t len, uint8_t *out)
 
 	while (i < len) {
 		uint8_t c = in[i];
-		size_t n = 0;
+		size_t n = copy_to_escape(in + i, len - i, out + o);
 
-		while (i + n < len && in[i + n] != '%' && in[i + n] != '+')
-			n++;
 		if (n > 0) {
-			if (out + o != in + i)
-				memmove(out + o, in + i, n);
 			i += n;
 			o += n;
 			continue;

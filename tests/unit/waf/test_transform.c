@@ -35,6 +35,12 @@ static const struct vector vectors[] = {
 	V(URL_DECODE_UNI, "%u12", "%u12"),
 	V(URL_DECODE_UNI, "%uzzzz%41", "%uzzzzA"),
 	V(URL_DECODE_UNI, "%U0042", "B"),
+	/* runs of eight bytes and more before an escape (copied a word at
+	 * a time), the escape at each place of the second word */
+	V(URL_DECODE, "abcdefgh%41bcdefg+", "abcdefghAbcdefg "),
+	V(URL_DECODE, "abcdefghabcdefg%41", "abcdefghabcdefgA"),
+	V(URL_DECODE, "\xa5\xab$*,defghab+defgh", "\xa5\xab$*,defghab defgh"),
+	V(URL_DECODE_UNI, "0123456789abcd+%u0041xyz", "0123456789abcd Axyz"),
 	V(URL_ENCODE, "a b*c/d=\xc3\xa9~", "a+b*c%2fd%3d%c3%a9%7e"),
 	V(HTML_ENTITY_DECODE, "&lt;script&gt;&quot;&amp;&nbsp;", "<script>\"&\xa0"),
 	V(HTML_ENTITY_DECODE, "&#65;&#x42;&#X43&#68x", "ABCDx"),
