@@ -714,12 +714,21 @@ t_remove_comments_char(const uint8_t *in, size_t len, uint8_t *out)
  * win: backslashes are slashes. Works on out as the running result, which
  * never gets ahead of i; in is read at i and after, so in == out is fine.
  */
+/* The first slash in in[i..end) (backslashes too when win), else end.
+ * *fwd keeps where the next '/' is: a Windows path with none would
+ * otherwise be searched to its end again at every backslash. */
 static size_t
-slash_at_or_after(const uint8_t *in, size_t i, size_t end, bool win)
+slash_at_or_after(const uint8_t *in, size_t i, size_t end, bool win,
+		  size_t *fwd)
 {
-	const uint8_t *s = memchr(in + i, '/', end - i);
-	size_t n = s ? (size_t)(s - in) : end;
+	const uint8_t *s;
+	size_t n;
 
+	if (*fwd < i) {
+		s = memchr(in + i, '/', end - i);
+		*fwd = s ? (size_t)(s - in) : end;
+	}
+	n = *fwd;
 	if (win && (s = memchr(in + i, '\\', n - i)) != NULL)
 		n = (size_t)(s - in);
 	return n;
@@ -729,7 +738,8 @@ static size_t
 t_normalize_path(const uint8_t *in, size_t len, uint8_t *out, bool win)
 {
 #define AT(k) (win && in[k] == '\\' ? '/' : in[k])
-	size_t i = 0, o = 0, last;
+	const uint8_t *first = len ? memchr(in, '/', len) : NULL;
+	size_t i = 0, o = 0, last, fwd = first ? (size_t)(first - in) : len;
 	bool relative, trailing, hitroot = false;
 
 	if (len == 0)
@@ -738,7 +748,7 @@ t_normalize_path(const uint8_t *in, size_t len, uint8_t *out, bool win)
 	relative = AT(0) != '/';
 	trailing = AT(last) == '/';
 	while (i <= last && o <= last) {
-		size_t plain = slash_at_or_after(in, i, len, win);
+		size_t plain = slash_at_or_after(in, i, len, win, &fwd);
 		bool done;
 		size_t top;
 		uint8_t c;
