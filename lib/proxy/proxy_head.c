@@ -440,9 +440,13 @@ px_build_request_head(struct px_session *s, char *out, uint32_t cap)
 static void
 put_waf_rules(struct wbuf *w, const struct px_session *s)
 {
-	if (s->waf_policy >= 0 && s->waf_rules[0] != '\0' &&
-	    s->px->cfg->waf[s->waf_policy].rules_header)
-		putf(w, "X-Meshgate-Waf-Rules: %s\r\n", s->waf_rules);
+	if (s->waf_policy < 0 || s->n_waf_rules == 0 ||
+	    !s->px->cfg->waf[s->waf_policy].rules_header)
+		return;
+	puts_(w, "X-Meshgate-Waf-Rules: ");
+	for (unsigned i = 0; i < s->n_waf_rules; i++)
+		putf(w, i ? ",%u" : "%u", s->waf_rules[i]);
+	puts_(w, "\r\n");
 }
 
 /* --- the response to the client --- */

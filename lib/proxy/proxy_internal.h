@@ -201,7 +201,10 @@ struct px_session {
 	struct mg_http_chunked waf_chunk_end;	/* finds the body's end */
 	struct rte_mbuf *held;		/* body held for the verdict */
 	uint32_t held_len;
-	char waf_rules[192];		/* matched rule ids, "942100,949110" */
+	/* the ids of the rules that matched (X-Meshgate-Waf-Rules): all
+	 * of them, the result holds no more */
+	uint32_t waf_rules[MG_WAF_MAX_MATCHES];
+	uint8_t n_waf_rules;
 	/* waiting for the cluster's connection limit */
 	struct px_session *next_pending, **pprev_pending;
 };

@@ -1100,7 +1100,7 @@ request_end(struct px_session *s)
 	s->held = NULL;
 	s->held_len = 0;
 	s->waf_hold = s->waf_body_done = false;
-	s->waf_rules[0] = '\0';
+	s->n_waf_rules = 0;
 	s->waf_policy = -1;
 	/* reset the per-request part */
 	s->t_head_us = 0;

@@ -75,7 +75,10 @@ record(struct px_session *s, struct mg_waf_ctx *ctx,
 	if (res->n_matches == 0)
 		return;
 	px->st.waf_matched++;
-	mg_waf_rule_ids(res, s->waf_rules, sizeof(s->waf_rules));
+	for (unsigned i = 0; i < res->n_matches && i < MG_WAF_MAX_MATCHES; i++)
+		s->waf_rules[i] = res->matches[i].rule_id;
+	s->n_waf_rules = (uint8_t)(res->n_matches < MG_WAF_MAX_MATCHES ?
+				   res->n_matches : MG_WAF_MAX_MATCHES);
 	if (px->p.waf_audit != NULL) {
 		char line[MG_PROXY_AUDIT_MAX];
 		size_t n = mg_waf_audit_json(ctx, res, line, sizeof(line));

@@ -252,8 +252,11 @@ size_t mg_waf_rule_ids(const struct mg_waf_result *res, char *buf, size_t cap);
 /*
  * The audit record of the last request as one JSON line (no newline):
  * unique id, the X-CRS-Test header if present, rule ids, messages,
- * matched data (truncated), anomaly score, verdict. Returns its length,
- * or the length it would need when cap is too small.
+ * matched data (truncated), anomaly score, verdict. The matches that do
+ * not fit in cap are left out, whole, and "truncated":true says so: what
+ * is written is one JSON object (given room for the rule ids, ~1 KiB at
+ * most). Returns its length, or, when cap cannot hold even that much,
+ * the length it would need.
  */
 size_t mg_waf_audit_json(const struct mg_waf_ctx *ctx,
 			 const struct mg_waf_result *res, char *buf, size_t cap);

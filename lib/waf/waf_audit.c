@@ -27,26 +27,33 @@ puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-/* A JSON string; bytes that are not printable ASCII as \u00XX. */
+/* A JSON string of at most max bytes between its quotes (escapes
+ * whole); bytes that are not printable ASCII as \u00XX. */
 static void
 put_json(struct out *o, const uint8_t *s, size_t n, size_t max)
 {
+	size_t room = max;
 	char esc[8];
 
 	put(o, "\"", 1);
-	for (size_t i = 0; i < n && i < max; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = s[i];
+		size_t k = 1;
 
 		if (ch == '"' || ch == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)ch;
-			put(o, esc, 2);
+			k = 2;
 		} else if (ch < 0x20 || ch >= 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-			put(o, esc, 6);
+			k = 6;
 		} else {
-			put(o, (const char *)&ch, 1);
+			esc[0] = (char)ch;
 		}
+		if (k > room)
+			break;
+		put(o, esc, k);
+		room -= k;
 	}
 	put(o, "\"", 1);
 }
@@ -59,6 +66,9 @@ put_num(struct out *o, long long v)
 	put(o, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
 }
 
+/* What closes a record whose matches were cut */
+#define AUDIT_END "],\"truncated\":true}"
+
 size_t
 mg_waf_audit_json(const struct mg_waf_ctx *c, const struct mg_waf_result *res,
 		  char *buf, size_t cap)
@@ -69,6 +79,7 @@ mg_waf_audit_json(const struct mg_waf_ctx *c, const struct mg_waf_result *res,
 	struct out o = { buf, cap ? cap - 1 : 0, 0 };
 	const struct mg_waf_kv *items;
 	uint32_t n = 0;
+	bool cut = false;
 
 	puts_(&o, "{\"unique_id\":");
 	put_json(&o, (const uint8_t *)c->unique_id, strlen(c->unique_id), 64);
@@ -100,8 +111,12 @@ mg_waf_audit_json(const struct mg_waf_ctx *c, const struct mg_waf_result *res,
 		put_num(&o, res->matches[i].rule_id);
 	}
 	puts_(&o, "],\"matches\":[");
+	/* each match whole or not at all, room kept for the end: the line
+	 * stays one JSON object however small cap is (the rule ids above
+	 * are all there unless cap cannot hold even them) */
 	for (unsigned i = 0; i < res->n_matches; i++) {
 		const struct mg_waf_match *m = &res->matches[i];
+		size_t mark = o.len;
 
 		puts_(&o, i ? ",{\"rule_id\":" : "{\"rule_id\":");
 		put_num(&o, m->rule_id);
@@ -112,9 +127,14 @@ mg_waf_audit_json(const struct mg_waf_ctx *c, const struct mg_waf_result *res,
 		puts_(&o, ",\"data\":");
 		put_json(&o, (const uint8_t *)m->data, strlen(m->data), 256);
 		puts_(&o, "}");
+		if (o.len + sizeof(AUDIT_END) - 1 > o.cap) {
+			o.len = mark;
+			cut = true;
+			break;
+		}
 	}
 	puts_(&o, "]");
-	if (res->truncated)
+	if (res->truncated || cut)
 		puts_(&o, ",\"truncated\":true");
 	puts_(&o, "}");
 	if (cap)

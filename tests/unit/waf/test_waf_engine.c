@@ -7,6 +7,7 @@
  * folded at load, and with every rule evaluated on its own by PCRE2 on
  * every request, and both must agree.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,6 +423,149 @@ test_audit(void)
 	}
 }
 
+/* A strict JSON reader: the end of the value at p, or NULL */
+static const char *
+json_value(const char *p, int depth);
+
+static const char *
+json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *
+json_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;	/* the end of the text, or a raw control */
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == 'u') {
+			for (int i = 1; i <= 4; i++)
+				if (!strchr("0123456789abcdefABCDEF", p[i]) ||
+				    p[i] == '\0')
+					return NULL;
+			p += 4;
+		} else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+			return NULL;
+		}
+	}
+	return p + 1;
+}
+
+static const char *
+json_value(const char *p, int depth)
+{
+	char close;
+
+	p = json_ws(p);
+	if (depth > 32)
+		return NULL;
+	if (*p == '"')
+		return json_string(p);
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		char *end;
+
+		(void)strtod(p, &end);
+		return end > p ? end : NULL;
+	}
+	if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+		return p + 4;
+	if (strncmp(p, "false", 5) == 0)
+		return p + 5;
+	if (*p != '{' && *p != '[')
+		return NULL;
+	close = *p == '{' ? '}' : ']';
+	p = json_ws(p + 1);
+	if (*p == close)
+		return p + 1;
+	for (;;) {
+		if (close == '}') {
+			p = json_string(json_ws(p));
+			if (p == NULL || *(p = json_ws(p)) != ':')
+				return NULL;
+			p++;
+		}
+		p = json_value(p, depth + 1);
+		if (p == NULL)
+			return NULL;
+		p = json_ws(p);
+		if (*p == close)
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+static bool
+json_valid(const char *s)
+{
+	const char *end = json_value(s, 0);
+
+	return end != NULL && *json_ws(end) == '\0';
+}
+
+/*
+ * A record longer than the caller's line: matches left out whole, the
+ * rule ids all there, "truncated" said, and one JSON object whatever
+ * the room (the gateway's lines are 2 KiB; a corpus request can match
+ * thirty rules with their messages and data).
+ */
+static void
+test_audit_cut(void)
+{
+	static const size_t caps[] = { 1200, 2048, 4096, 1 << 16 };
+	static char rules[16384], line[1 << 16];
+	struct mg_waf_ruleset *rs;
+	struct mg_waf_ctx *ctx;
+	struct mg_waf_result res;
+	char req[1024];
+	size_t n = 0, full;
+
+	n += (size_t)snprintf(rules + n, sizeof(rules) - n,
+			      "SecRuleEngine On\n");
+	for (unsigned i = 0; i < 30; i++)
+		n += (size_t)snprintf(rules + n, sizeof(rules) - n,
+			"SecRule ARGS \"@rx a\" \"id:%u,phase:2,pass,log,"
+			"msg:'rule %u says \\\"quoted\\\" things about "
+			"%%{MATCHED_VAR_NAME} at some length, to fill a line "
+			"of the audit log with more than it can hold',"
+			"logdata:'%%{MATCHED_VAR}'\"\n", 7000 + i, i);
+	n = (size_t)snprintf(req, sizeof(req), "GET /?q=");
+	for (unsigned i = 0; i < 100; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "a%%01%%22");
+	snprintf(req + n, sizeof(req) - n, " HTTP/1.1\r\nHost: h\r\n"
+		 "X-CRS-Test: %%ff%%00\"\\\r\n\r\n");
+	ctx = load(rules, 0, &rs, __LINE__);
+	if (ctx == NULL)
+		return;
+	mg_waf_eval(ctx, (const uint8_t *)req, strlen(req), NULL, &res);
+	MG_CHECK_EQ(res.n_matches, 30);
+	full = mg_waf_audit_json(ctx, &res, line, sizeof(line));
+	MG_CHECK(full > 4096 && full < sizeof(line));
+	MG_CHECK(json_valid(line));
+	MG_CHECK(strstr(line, "\"truncated\"") == NULL);
+	for (unsigned k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		size_t got = mg_waf_audit_json(ctx, &res, line, caps[k]);
+
+		MG_CHECK(got < caps[k]);
+		MG_CHECK_EQ(strlen(line), got);
+		MG_CHECK(json_valid(line));
+		MG_CHECK(strstr(line, "\"rule_ids\":[7000,7001,7002") != NULL);
+		MG_CHECK(strstr(line, "7029],\"matches\"") != NULL);
+		MG_CHECK((strstr(line, "\"truncated\":true") != NULL) ==
+			 (caps[k] <= full));
+	}
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+}
+
 /* Bad input gets an error and a counter, never a crash. */
 static void
 test_bad_input(void)
@@ -752,6 +896,7 @@ main(void)
 	test_operators();
 	test_allow_and_redirect();
 	test_audit();
+	test_audit_cut();
 	test_bad_input();
 	test_fold();
 	test_wants_body();
