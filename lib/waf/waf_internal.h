@@ -383,8 +383,11 @@ struct waf_phrases {
 
 /* @ipMatch networks (IPv4 mapped into IPv6) */
 struct waf_net {
-	uint8_t addr[16];
+	uint8_t addr[16];	/* IPv4 as ::ffff:a.b.c.d */
 	uint8_t prefix;
+	bool v6;		/* written as IPv6: matches IPv6 values only,
+				 * as IPv4 matches IPv4 (ModSecurity keeps a
+				 * tree each) */
 };
 struct waf_netlist {
 	uint32_t off, n;

@@ -5,6 +5,7 @@
  * are read as leading decimal integers, anything else as 0).
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,10 +116,10 @@ dyn_rx_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 }
 
 static bool
-ci_at(const uint8_t *s, const char *lower, size_t n)
+ci_at(const uint8_t *s, const char *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (waf_lower(s[i]) != (uint8_t)lower[i])
+		if (waf_lower(s[i]) != waf_lower((uint8_t)w[i]))
 			return false;
 	return true;
 }
@@ -148,6 +149,8 @@ pm_match(struct mg_waf_ctx *c, const struct waf_rule *r, const uint8_t *s,
 	return false;
 }
 
+/* The number s starts with, as atoll() reads it (blanks, a sign, digits;
+ * none: 0; too large: saturated, as glibc's) */
 static long long
 leading_int(const uint8_t *s, uint32_t len)
 {
@@ -161,11 +164,23 @@ leading_int(const uint8_t *s, uint32_t len)
 	if (i < len && (s[i] == '-' || s[i] == '+'))
 		neg = s[i++] == '-';
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (long long)1e17)
-			break;
-		v = v * 10 + (s[i] - '0');
+		int d = s[i] - '0';
+
+		if (v > (LLONG_MAX - d) / 10)
+			return neg ? LLONG_MIN : LLONG_MAX;
+		v = v * 10 + d;
 	}
 	return neg ? -v : v;
+}
+
+/* @eq's number: ModSecurity reads both sides with std::stoi, so one
+ * outside int is 0 (as one without digits is) */
+static long long
+eq_int(const uint8_t *s, uint32_t len)
+{
+	long long v = leading_int(s, len);
+
+	return v < INT_MIN || v > INT_MAX ? 0 : v;
 }
 
 static bool
@@ -174,8 +189,9 @@ word_char(const uint8_t *s, uint32_t len, int64_t i)
 	/* outside the value counts as a boundary */
 	if (i < 0 || i >= (int64_t)len)
 		return false;
-	return (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-	       (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+	/* letters only: ModSecurity's @containsWord takes a digit or '_'
+	 * next to the word as a boundary ("1select1" has "select") */
+	return (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
 }
 
 static bool
@@ -212,7 +228,8 @@ bad_url_encoding(const uint8_t *s, uint32_t len)
 }
 
 /* Invalid UTF-8: bad lead or continuation bytes, truncation, overlong
- * forms, values above U+10FFFF. */
+ * forms, surrogates (U+D800..DFFF), values above U+10FFFF (ModSecurity
+ * lets F4 90..8F through, which RFC 3629 does not). */
 static bool
 bad_utf8(const uint8_t *s, uint32_t len)
 {
@@ -243,7 +260,8 @@ bad_utf8(const uint8_t *s, uint32_t len)
 				return true;
 			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
-		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+		if ((n == 2 && cp < 0x80) ||
+		    (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 			return true;
 		i += n;
@@ -258,12 +276,14 @@ ip_match(const struct mg_waf_ruleset *rs, const struct waf_rule *r,
 	const struct waf_netlist *nl = &rs->netlists[r->op_data];
 	uint8_t a[16] = { 0 };
 	char buf[64];
+	bool v6;
 
 	if (len == 0 || len >= sizeof(buf))
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	if (memchr(buf, ':', len)) {
+	v6 = memchr(buf, ':', len) != NULL;
+	if (v6) {
 		if (inet_pton(AF_INET6, buf, a) != 1)
 			return false;
 	} else {
@@ -274,6 +294,9 @@ ip_match(const struct mg_waf_ruleset *rs, const struct waf_rule *r,
 	for (uint32_t i = 0; i < nl->n; i++) {
 		const struct waf_net *n = &rs->nets[nl->off + i];
 		unsigned bits = n->prefix, k;
+
+		if (n->v6 != v6)
+			continue;
 
 		for (k = 0; bits >= 8; k++, bits -= 8)
 			if (a[k] != n->addr[k])
@@ -351,7 +374,7 @@ waf_op_match(struct mg_waf_ctx *c, const struct waf_rule *r,
 	case WOP_WITHIN:
 		return len == 0 || find(arg, alen, s, len) != NULL;
 	case WOP_EQ:
-		return leading_int(s, len) == leading_int(arg, alen);
+		return eq_int(s, len) == eq_int(arg, alen);
 	case WOP_GE:
 		return leading_int(s, len) >= leading_int(arg, alen);
 	case WOP_GT:

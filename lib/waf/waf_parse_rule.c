@@ -392,8 +392,9 @@ phrase_add(struct waf_parser *p, const char *s, size_t len)
 	slot = WAF_PUSH(rs, phrase_strs, n_phrase_strs, p->cap_phrase_strs);
 	if (slot == NULL)
 		return waf_perr(p, "out of memory");
-	/* phrases match without case: keep them lowercase */
-	*slot = str_add_lower(p, s, len);
+	/* as written: they match without case, and a capture gives the
+	 * phrase as the rule wrote it (ModSecurity's @pm) */
+	*slot = str_add(p, s, len);
 	return *slot == WAF_NONE ? -1 : 0;
 }
 
@@ -478,16 +479,18 @@ phrases_from_file(struct waf_parser *p, const char *name)
 				strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
-		char *s = line;
+		const char *s = line;
 
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
-			     line[n - 1] == ' ' || line[n - 1] == '\t'))
+		/* a line is a phrase as it is, blanks included (ModSecurity's
+		 * @pmFromFile), but for its end of line (CRLF too); empty
+		 * lines and comments ('#' after blanks only) are not */
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (*s == '\0' || *s == '#')
+		if (n == 0 || *s == '#')
 			continue;
-		if (phrase_add(p, s, strlen(s)) < 0) {
+		if (phrase_add(p, line, n) < 0) {
 			fclose(f);
 			return -1;
 		}
@@ -615,6 +618,7 @@ netlist_parse(struct waf_parser *p, const char *arg)
 		if (n == NULL)
 			goto bad;
 		memset(n, 0, sizeof(*n));
+		n->v6 = v6;
 		if (v6) {
 			if (inet_pton(AF_INET6, tok, n->addr) != 1)
 				goto bad;
