@@ -88,6 +88,14 @@ waf_load(struct mg_dataplane *dp, char *err, size_t err_len)
 			snprintf(err, err_len, "waf %s: %s", w->name, why);
 			return -EINVAL;
 		}
+		/* what loaded but will not work as written: @rbl, initcol... */
+		for (const char *l = mg_waf_ruleset_warnings(dp->waf[i]); *l;) {
+			const char *nl = strchr(l, '\n');
+			int n = nl ? (int)(nl - l) : (int)strlen(l);
+
+			MG_DP_LOG(WARNING, "waf %s: %.*s", w->name, n, l);
+			l += n + (nl != NULL);
+		}
 		MG_DP_LOG(INFO, "waf %s: %u rules, %u Hyperscan databases, loaded in %"
 			  PRIu64 " ms%s", w->name, mg_waf_ruleset_stats(dp->waf[i])->rules,
 			  mg_waf_ruleset_stats(dp->waf[i])->groups,

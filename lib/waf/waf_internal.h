@@ -555,7 +555,6 @@ struct mg_waf_ruleset {
 	uint8_t body_limit_reject;	/* SecRequestBodyLimitAction Reject */
 	uint8_t json_by_type;		/* JSON processor for application/json */
 	uint32_t body_limit;
-	uint32_t body_nofiles_limit;
 	uint32_t arg_limit;		/* SecArgumentsLimit */
 	uint32_t pcre_match_limit;	/* SecPcreMatchLimit, 0 default */
 	uint16_t block_status;		/* configured status for deny, 0 none */
@@ -569,6 +568,7 @@ struct mg_waf_ruleset {
 	/* warnings (load succeeded; something will never match) */
 	char warnings[2048];
 	uint32_t warnings_len;
+	uint32_t warned;	/* enum waf_warn_once: said already */
 };
 
 /* The string pool: offset 0 is "" */
@@ -663,6 +663,11 @@ uint32_t waf_fmt_int(char *out, long long v);
 /* Microseconds of CLOCK_MONOTONIC */
 uint64_t waf_now_us(void);
 
+/* Notes said once per load, however many rules call for them */
+enum waf_warn_once {
+	WWO_INITCOL = 1u << 0,		/* initcol, expirevar */
+	WWO_AUDIT_CTL = 1u << 1,	/* ctl:auditEngine, ctl:auditLogParts */
+};
 void waf_warn(struct mg_waf_ruleset *rs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

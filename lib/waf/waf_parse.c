@@ -328,7 +328,10 @@ directive(struct waf_parser *p, int argc, char **argv)
 	if (strcasecmp(d, "SecRequestBodyNoFilesLimit") == 0) {
 		if (argc != 2)
 			return waf_perr(p, "%s: expected a number", d);
-		return number(p, d, argv[1], &rs->body_nofiles_limit);
+		waf_warn(rs, "%s:%u: %s has no effect: bodies are limited by "
+			 "SecRequestBodyLimit (or the policy's body_limit) "
+			 "alone, files included", p->file, p->line, d);
+		return number(p, d, argv[1], &n);
 	}
 	if (strcasecmp(d, "SecArgumentsLimit") == 0) {
 		if (argc != 2)

@@ -837,6 +837,26 @@ parse_setvar(struct waf_parser *p, uint32_t ri, const char *v)
 	return a->val == WAF_NONE ? -1 : 0;
 }
 
+/* The notes an action calls for, said at its first use in the load */
+static void
+once_per_load(struct waf_parser *p, enum waf_warn_once what)
+{
+	struct mg_waf_ruleset *rs = p->rs;
+
+	if (rs->warned & what)
+		return;
+	rs->warned |= what;
+	if (what == WWO_INITCOL)
+		waf_warn(rs, "%s:%u: initcol, expirevar: IP, GLOBAL, SESSION "
+			 "and USER last one request (no persistent storage): "
+			 "what rules count across requests starts from "
+			 "nothing each time", p->file, p->line);
+	else
+		waf_warn(rs, "%s:%u: ctl:auditEngine, ctl:auditLogParts have "
+			 "no effect: the audit record's contents are fixed",
+			 p->file, p->line);
+}
+
 static int
 parse_ctl(struct waf_parser *p, uint32_t ri, const char *v)
 {
@@ -947,6 +967,7 @@ parse_ctl(struct waf_parser *p, uint32_t ri, const char *v)
 	case WA_CTL_AUDIT_ENGINE:
 	case WA_CTL_AUDIT_PARTS:
 		/* the audit record of meshgate has fixed contents */
+		once_per_load(p, WWO_AUDIT_CTL);
 		break;
 	default:
 		break;
@@ -1217,6 +1238,7 @@ action(struct waf_parser *p, uint32_t ri, enum act_ctx ctx, const char *name,
 	if (strcasecmp(name, "expirevar") == 0) {
 		/* collections live for one request: nothing outlives it */
 		NEED_VALUE();
+		once_per_load(p, WWO_INITCOL);
 		return 0;
 	}
 	if (strcasecmp(name, "initcol") == 0) {
@@ -1235,6 +1257,7 @@ action(struct waf_parser *p, uint32_t ri, enum act_ctx ctx, const char *name,
 		if (a == NULL)
 			return -1;
 		a->coll = (uint8_t)coll;
+		once_per_load(p, WWO_INITCOL);
 		return 0;
 	}
 	return waf_perr(p, "unsupported action \"%s\"", name);

@@ -76,8 +76,13 @@ test_directives(void)
 		"SecRuleUpdateActionById 15 \"nolog,severity:WARNING\"\n"
 		"SecHttpBlKey XXXX\n"
 		"SecGeoLookupDB /nonexistent.mmdb\n"
-		"SecAuditEngine RelevantOnly\n";
+		"SecAuditEngine RelevantOnly\n"
+		"SecAction \"id:16,phase:1,pass,nolog,initcol:ip=%{remote_addr},"
+		"ctl:auditLogParts=+E\"\n"
+		"SecAction \"id:17,phase:1,pass,nolog,initcol:global=global,"
+		"setvar:ip.n=+1,expirevar:ip.n=60,ctl:auditEngine=Off\"\n";
 	struct mg_waf_ruleset *rs = load(text);
+	const char *w;
 	const struct waf_rule *r;
 
 	MG_CHECK(rs != NULL);
@@ -92,7 +97,7 @@ test_directives(void)
 	MG_CHECK_EQ(rs->body_limit_reject, 1);
 	MG_CHECK_EQ(rs->arg_limit, 1000);
 	MG_CHECK_EQ(rs->pcre_match_limit, 5000);
-	MG_CHECK_EQ(rs->stats.rules, 6);
+	MG_CHECK_EQ(rs->stats.rules, 8);
 	MG_CHECK_EQ(rs->stats.chained, 1);
 	MG_CHECK_EQ(rs->stats.markers, 1);
 	MG_CHECK_EQ(rs->stats.removed, 2);
@@ -138,6 +143,15 @@ test_directives(void)
 			"SecAuditEngine has no effect here") != NULL);
 	MG_CHECK(strstr(mg_waf_ruleset_warnings(rs), "t.conf:28: "
 			"SecHttpBlKey has no effect") != NULL);
+	/* accepted, and said not to do all ModSecurity does: once each */
+	w = mg_waf_ruleset_warnings(rs);
+	MG_CHECK(strstr(w, "t.conf:7: SecRequestBodyNoFilesLimit has no "
+			"effect") != NULL);
+	MG_CHECK(strstr(w, "t.conf:31: initcol, expirevar: IP, GLOBAL") !=
+		 NULL);
+	MG_CHECK(strstr(w, "t.conf:31: ctl:auditEngine, ctl:auditLogParts "
+			"have no effect") != NULL);
+	MG_CHECK(strstr(w, "t.conf:32:") == NULL);
 	mg_waf_ruleset_free(rs);
 }
 
