@@ -1276,6 +1276,7 @@ check_waf(struct cfg_ctx *ctx)
 			int n = sscanf(w->remove_ids[k], "%lu-%lu%c", &a, &b, &tail);
 
 			if (!(n == 1 || n == 2) || (n == 2 && b < a) ||
+			    a > UINT32_MAX || (n == 2 && b > UINT32_MAX) ||
 			    strspn(w->remove_ids[k], "0123456789-") !=
 			    strlen(w->remove_ids[k]))
 				cfg_error(ctx, P(path, "waf[%u].remove_ids[%u]", i, k),

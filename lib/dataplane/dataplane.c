@@ -33,7 +33,6 @@ waf_load(struct mg_dataplane *dp, char *err, size_t err_len)
 	for (uint32_t i = 0; i < cfg->n_waf; i++) {
 		const struct mg_cfg_waf *w = &cfg->waf[i];
 		struct mg_waf_conf *c = &dp->waf_conf[i];
-		uint32_t n_ids = 0, cap = 0;
 		char why[MG_WAF_ERRLEN];
 
 		memset(c, 0, sizeof(*c));
@@ -52,25 +51,14 @@ waf_load(struct mg_dataplane *dp, char *err, size_t err_len)
 		for (uint32_t k = 0; k < w->n_remove_ids; k++) {
 			unsigned long a = 0, b = 0;
 
+			/* checked: "ID" or "FIRST-LAST", in range */
 			if (sscanf(w->remove_ids[k], "%lu-%lu", &a, &b) != 2)
 				b = a;
-			cap += (uint32_t)(b - a + 1);
-		}
-		if (cap > 0) {
-			dp->waf_remove_ids[i] = calloc(cap, sizeof(uint32_t));
-			if (dp->waf_remove_ids[i] == NULL)
-				return -ENOMEM;
-		}
-		for (uint32_t k = 0; k < w->n_remove_ids; k++) {
-			unsigned long a = 0, b = 0;
-
-			if (sscanf(w->remove_ids[k], "%lu-%lu", &a, &b) != 2)
-				b = a;
-			for (unsigned long id = a; id <= b && n_ids < cap; id++)
-				dp->waf_remove_ids[i][n_ids++] = (uint32_t)id;
+			dp->waf_remove_ids[i][k].first = (uint32_t)a;
+			dp->waf_remove_ids[i][k].last = (uint32_t)b;
 		}
 		c->remove_ids = dp->waf_remove_ids[i];
-		c->n_remove_ids = n_ids;
+		c->n_remove_ids = w->n_remove_ids;
 		for (uint32_t k = 0; k < w->n_remove_tags; k++)
 			dp->waf_remove_tags[i][k] = w->remove_tags[k];
 		c->remove_tags = dp->waf_remove_tags[i];
@@ -509,10 +497,8 @@ mg_dataplane_free(struct mg_dataplane *dp)
 		mg_lb_free(atomic_load(&dp->clusters[cl].lb));
 	mg_health_free(dp->health);
 	mg_route_table_free(dp->routes);
-	for (uint32_t i = 0; i < MG_MAX_WAF_POLICIES; i++) {
+	for (uint32_t i = 0; i < MG_MAX_WAF_POLICIES; i++)
 		mg_waf_ruleset_free(dp->waf[i]);
-		free(dp->waf_remove_ids[i]);
-	}
 	if (dp->waf_audit_log != NULL)
 		fclose(dp->waf_audit_log);
 	if (dp->access_log != NULL && dp->access_log != stderr)

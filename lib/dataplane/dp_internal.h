@@ -208,7 +208,7 @@ struct mg_dataplane {
 	/* WAF policies (cfg->waf[]), loaded at start */
 	struct mg_waf_ruleset *waf[MG_MAX_WAF_POLICIES];
 	struct mg_waf_conf waf_conf[MG_MAX_WAF_POLICIES];
-	uint32_t *waf_remove_ids[MG_MAX_WAF_POLICIES];
+	struct mg_waf_id_range waf_remove_ids[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
 	const char *waf_remove_tags[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
 	const char *waf_pre_files[MG_MAX_WAF_POLICIES][4];
 	struct mg_waf_target_exclusion waf_targets[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];

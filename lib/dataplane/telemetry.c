@@ -407,6 +407,8 @@ tel_http(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "waf_blocked", sum.waf_blocked);
 	rte_tel_data_add_dict_u64(d, "waf_audit_dropped", sum.waf_audit_dropped);
 	rte_tel_data_add_dict_u64(d, "waf_bodies_held", sum.waf_bodies_held);
+	rte_tel_data_add_dict_u64(d, "waf_bodies_truncated",
+				  sum.waf_bodies_truncated);
 	rte_tel_data_add_dict_u64(d, "waf_bodies_streamed", sum.waf_bodies_streamed);
 	rte_tel_data_add_dict_u64(d, "waf_audit_written", dp->waf_audit_lines);
 	rte_tel_data_add_dict_u64(d, "health_probes", sum.probes);

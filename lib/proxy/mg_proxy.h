@@ -214,6 +214,7 @@ struct mg_proxy_stats {
 	/* request bodies held for inspection, and those streamed because
 	 * no rule of the policy reads them */
 	uint64_t waf_bodies_held, waf_bodies_streamed;
+	uint64_t waf_bodies_truncated;	/* longer than the policy's limit */
 	uint64_t upstream_tls_failures;
 };
 

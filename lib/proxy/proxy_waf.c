@@ -242,9 +242,10 @@ held_from_buffer(struct px_session *s)
 	return 0;
 }
 
-/* Phases 1 and 2 over the head and the held body; 0 passed, -1 blocked. */
+/* Phases 1 and 2 over the head and the held body (the start of a longer
+ * one when truncated); 0 passed, -1 blocked. */
 static int
-inspect_held(struct px_session *s, struct mg_waf_ctx *ctx)
+inspect_held(struct px_session *s, struct mg_waf_ctx *ctx, bool truncated)
 {
 	struct mg_waf_result *res = &s->px->waf_res;
 	int v = begin(s, ctx, res);
@@ -255,6 +256,12 @@ inspect_held(struct px_session *s, struct mg_waf_ctx *ctx)
 		mg_http_chunked_init(&s->waf_chunk, 0, 0, 0);
 	for (struct rte_mbuf *seg = s->held; seg != NULL; seg = seg->next)
 		feed(s, ctx, rte_pktmbuf_mtod(seg, const char *), seg->data_len);
+	if (truncated) {
+		/* counted; refused (413) under SecRequestBodyLimitAction
+		 * Reject, else inspected up to the limit (ProcessPartial) */
+		s->px->st.waf_bodies_truncated++;
+		mg_waf_body_truncated(ctx);
+	}
 	v = mg_waf_end(ctx, res);
 	return verdict(s, ctx, res, v);
 }
@@ -264,7 +271,7 @@ px_waf_body(struct px_session *s)
 {
 	struct mg_proxy *px = s->px;
 	struct mg_waf_ctx *ctx = px->waf_ctx[s->waf_policy];
-	uint32_t limit = px->cfg->waf[s->waf_policy].body_limit;
+	uint32_t limit = mg_waf_body_limit(px->p.waf[s->waf_policy]);
 	struct px_buf *b = s->req;
 	bool chunked = s->req_framing == MG_HTTP_BODY_CHUNKED;
 
@@ -326,5 +333,5 @@ px_waf_body(struct px_session *s)
 	 * since the worker's context may have served other requests while
 	 * this body came in. */
 	s->waf_hold = false;
-	return inspect_held(s, ctx) < 0 ? -1 : 1;
+	return inspect_held(s, ctx, !s->waf_body_done) < 0 ? -1 : 1;
 }

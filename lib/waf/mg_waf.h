@@ -44,6 +44,11 @@ struct mg_waf_target_exclusion {
 	const char *target;	/* "ARGS:password", "REQUEST_COOKIES:/^sess/" */
 };
 
+/* Rule ids first..last (first == last: one) */
+struct mg_waf_id_range {
+	uint32_t first, last;
+};
+
 struct mg_waf_conf {
 	const char *setup;		/* crs-setup.conf, or NULL */
 	const char *const *pre_files;	/* after setup, before the rules */
@@ -59,8 +64,10 @@ struct mg_waf_conf {
 					 * tx.paranoia_level; 0: the files
 					 * decide */
 	uint8_t mode;			/* enum mg_waf_mode */
-	uint16_t block_status;		/* status of deny; 0: the rule's, 403 */
-	const uint32_t *remove_ids;	/* SecRuleRemoveById */
+	uint16_t block_status;		/* status of a deny whose rule (or
+					 * SecDefaultAction) names none; 0:
+					 * 403 */
+	const struct mg_waf_id_range *remove_ids;	/* SecRuleRemoveById */
 	unsigned n_remove_ids;
 	const char *const *remove_tags;	/* SecRuleRemoveByTag */
 	unsigned n_remove_tags;
@@ -235,6 +242,16 @@ int mg_waf_begin(struct mg_waf_ctx *ctx, const uint8_t *head, size_t len,
 bool mg_waf_wants_body(const struct mg_waf_ctx *ctx);
 /* Body bytes, in order, any split; beyond the body limit they are cut. */
 void mg_waf_body(struct mg_waf_ctx *ctx, const uint8_t *data, size_t len);
+/*
+ * The body went on beyond what mg_waf_body was given (a caller that holds
+ * no more than mg_waf_body_limit bytes of it): counted (BODY_TRUNCATED),
+ * and answered 413 at mg_waf_end when the rules say
+ * SecRequestBodyLimitAction Reject.
+ */
+void mg_waf_body_truncated(struct mg_waf_ctx *ctx);
+/* The request body bytes rs inspects: conf's body_limit, or the rules'
+ * SecRequestBodyLimit, at most 1 MiB */
+uint32_t mg_waf_body_limit(const struct mg_waf_ruleset *rs);
 /* The body is complete: phase 2. Returns the verdict. */
 int mg_waf_end(struct mg_waf_ctx *ctx, struct mg_waf_result *res);
 

@@ -613,12 +613,12 @@ disrupt(struct mg_waf_ctx *c, const struct waf_rule *r)
 				res->rule_id = r->id;
 			return;
 		}
+		/* the rule's status, SecDefaultAction's, the policy's */
 		status = r->status ? r->status :
 			 rs->default_status[r->phase] ?
 			 rs->default_status[r->phase] :
-			 d == WD_REDIRECT ? 302 : 403;
-		if (rs->block_status && d != WD_REDIRECT)
-			status = rs->block_status;
+			 d == WD_REDIRECT ? 302 :
+			 rs->block_status ? rs->block_status : 403;
 		res->verdict = d == WD_DENY ? MG_WAF_DENY :
 			       d == WD_DROP ? MG_WAF_DROP : MG_WAF_REDIRECT;
 		res->status = status;
@@ -829,6 +829,13 @@ mg_waf_body(struct mg_waf_ctx *c, const uint8_t *data, size_t len)
 	}
 	memcpy(c->body + c->body_len, data, len);
 	c->body_len += len;
+}
+
+void
+mg_waf_body_truncated(struct mg_waf_ctx *c)
+{
+	if (!c->done && c->req != NULL)
+		c->body_over = 1;
 }
 
 /* The score and the counters, once per request. */

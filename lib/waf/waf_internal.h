@@ -557,7 +557,7 @@ struct mg_waf_ruleset {
 	uint32_t body_limit;
 	uint32_t arg_limit;		/* SecArgumentsLimit */
 	uint32_t pcre_match_limit;	/* SecPcreMatchLimit, 0 default */
-	uint16_t block_status;		/* configured status for deny, 0 none */
+	uint16_t block_status;		/* deny's when no rule names one, 0 */
 	uint32_t collection_timeout;
 	char component[128];		/* SecComponentSignature, for the log */
 

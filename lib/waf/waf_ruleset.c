@@ -73,7 +73,8 @@ exclusion_text(const struct mg_waf_conf *conf, char **buf)
 		return -1;
 	b[0] = '\0';
 	for (unsigned i = 0; i < conf->n_remove_ids; i++)
-		APPEND("SecRuleRemoveById %u\n", conf->remove_ids[i]);
+		APPEND("SecRuleRemoveById %u-%u\n", conf->remove_ids[i].first,
+		       conf->remove_ids[i].last);
 	for (unsigned i = 0; i < conf->n_remove_tags; i++)
 		APPEND("SecRuleRemoveByTag \"%s\"\n", conf->remove_tags[i]);
 	for (unsigned i = 0; i < conf->n_remove_targets; i++) {
@@ -291,4 +292,10 @@ const char *
 mg_waf_ruleset_warnings(const struct mg_waf_ruleset *rs)
 {
 	return rs->warnings;
+}
+
+uint32_t
+mg_waf_body_limit(const struct mg_waf_ruleset *rs)
+{
+	return rs->body_limit;
 }

@@ -53,8 +53,9 @@ static struct mg_config *cfg;
 static struct mg_route_table *routes;
 static struct mg_lb *lbs[N_CLUSTERS];
 static struct mg_proxy *px;
-static const struct mg_waf_ruleset *pt_waf;	/* WAF policy 0, when set */
-static struct mg_waf_conf pt_waf_conf;
+/* WAF policy i (cfg->waf[i]) as loaded, and the conf it was loaded with */
+static const struct mg_waf_ruleset *pt_waf[MG_MAX_WAF_POLICIES];
+static struct mg_waf_conf pt_waf_conf[MG_MAX_WAF_POLICIES];
 static struct mg_access_record records[PT_MAX_RECORDS];
 static unsigned n_records;
 static struct probe_result probes[PT_MAX_PROBES];
@@ -879,6 +880,7 @@ route_init(struct mg_cfg_route *r, const char *name, const char *host,
 		r->cluster_idx = (uint32_t)cluster;
 	}
 	r->line = (int)(r - cfg->routes) + 100;
+	r->waf_idx = MG_CFG_WAF_INHERIT;	/* as cfg_check resolves "" */
 }
 
 /* The configuration every case starts from; cases change it before
@@ -907,6 +909,7 @@ pt_config(void)
 	l->address = ip("10.0.0.2");
 	l->listen_port = 80;
 	tcp_settings(&l->tcp);
+	l->waf_idx = -1;		/* no WAF, as cfg_check resolves "" */
 	h = &l->http;			/* cfg/meshgate.cfg.sample */
 	h->max_request_line = 8192;
 	h->max_header_size = 32768;
@@ -1013,10 +1016,10 @@ pt_start(void)
 	pp.access_log = pt_access_log;
 	pp.probe_done = pt_probe_done;
 	pp.wall_offset_us = 1700000000000000LL;
-	if (pt_waf != NULL) {
-		pp.n_waf = 1;
-		pp.waf[0] = pt_waf;
-		pp.waf_conf[0] = pt_waf_conf;
+	pp.n_waf = cfg->n_waf;
+	for (unsigned i = 0; i < cfg->n_waf; i++) {
+		pp.waf[i] = pt_waf[i];
+		pp.waf_conf[i] = pt_waf_conf[i];
 	}
 	px = mg_proxy_create(&pp, perr, sizeof(perr));
 	MG_CHECK(px != NULL);
@@ -1078,8 +1081,10 @@ pt_stop(void)
 	free(cfg->routes);
 	free(cfg);
 	cfg = NULL;
-	mg_waf_ruleset_free((struct mg_waf_ruleset *)pt_waf);
-	pt_waf = NULL;
+	for (unsigned i = 0; i < MG_MAX_WAF_POLICIES; i++) {
+		mg_waf_ruleset_free((struct mg_waf_ruleset *)pt_waf[i]);
+		pt_waf[i] = NULL;
+	}
 }
 
 /* ---- the clock ---- */

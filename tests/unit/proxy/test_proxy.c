@@ -1183,26 +1183,52 @@ cfg_breaker_pending(void)
 	cfg->clusters[C_ONE].breakers.max_pending_requests = 2;
 }
 
+/*
+ * WAF policy @p i (cfg->waf[i]) of these rules, loaded with what
+ * lib/dataplane gives lib/waf for such a policy (mode, block_status,
+ * body_limit): the policy's block_status reaches the library too.
+ */
+static void
+cfg_waf_policy(unsigned i, const char *name, enum mg_cfg_waf_mode mode,
+	       uint32_t block_status, bool rules_header, const char *rules)
+{
+	struct mg_cfg_waf *w = &cfg->waf[i];
+	struct mg_waf_conf *c = &pt_waf_conf[i];
+	char err[MG_WAF_ERRLEN];
+
+	if (cfg->n_waf <= i)
+		cfg->n_waf = i + 1;
+	snprintf(w->name, MG_NAME_MAX, "%s", name);
+	w->mode = mode;
+	w->block_status = block_status;
+	w->body_limit = 65536;
+	w->rules_header = rules_header;
+	memset(c, 0, sizeof(*c));
+	c->mode = mode == MG_CFG_WAF_DETECT ? MG_WAF_MODE_DETECT
+					    : MG_WAF_MODE_BLOCK;
+	c->block_status = (uint16_t)block_status;
+	c->body_limit = w->body_limit;
+	pt_waf[i] = mg_waf_load_text("proxy-test.conf", rules, c, err,
+				     sizeof(err));
+	if (pt_waf[i] == NULL)
+		fprintf(stderr, "mg_waf_load_text: %s\n", err);
+	MG_CHECK(pt_waf[i] != NULL);
+}
+
+/* Listener 0 has WAF policy @p i */
+static void
+cfg_listener_waf(unsigned i)
+{
+	snprintf(cfg->listeners[0].waf, MG_NAME_MAX, "%s", cfg->waf[i].name);
+	cfg->listeners[0].waf_idx = (int32_t)i;
+}
+
 /* WAF policy 0 on listener 0, with these rules */
 static void
 cfg_waf_rules(const char *rules)
 {
-	char err[MG_WAF_ERRLEN];
-
-	cfg->n_waf = 1;
-	snprintf(cfg->waf[0].name, MG_NAME_MAX, "t");
-	cfg->waf[0].mode = MG_CFG_WAF_BLOCK;
-	cfg->waf[0].block_status = 403;
-	cfg->waf[0].body_limit = 65536;
-	cfg->listeners[0].waf_idx = 0;
-	memset(&pt_waf_conf, 0, sizeof(pt_waf_conf));
-	pt_waf_conf.mode = MG_WAF_MODE_BLOCK;
-	pt_waf_conf.body_limit = 65536;
-	pt_waf = mg_waf_load_text("proxy-test.conf", rules, &pt_waf_conf,
-				  err, sizeof(err));
-	if (pt_waf == NULL)
-		fprintf(stderr, "mg_waf_load_text: %s\n", err);
-	MG_CHECK(pt_waf != NULL);
+	cfg_waf_policy(0, "t", MG_CFG_WAF_BLOCK, 403, false, rules);
+	cfg_listener_waf(0);
 }
 
 /*
@@ -1312,6 +1338,512 @@ test_waf_body_streams(void)
 	MG_CHECK_EQ(pstats().waf_blocked, 1);
 }
 
+/* ---- the WAF in the request path: which policy, and what it answers ---- */
+
+/* The requests the origin servers answered, and the connections they
+ * accepted */
+static uint32_t
+upstream_requests(void)
+{
+	return servers[0].requests + servers[1].requests;
+}
+
+static uint32_t
+upstream_accepts(void)
+{
+	return servers[0].accepts + servers[1].accepts;
+}
+
+/* A GET of @p path on @p host with header @p fields ("Name: value\r\n"
+ * each, or ""), on a new connection; its response in @p r. */
+static struct client *
+waf_get(const char *host, const char *path, const char *fields,
+	struct resp *r)
+{
+	struct client *cl = cl_open();
+	char req[1024];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+		 path, host, fields);
+	cl_sends(cl, req);
+	MG_CHECK_EQ(wait_responses(cl, 1, r, 1, 1000000), 1);
+	return cl;
+}
+
+/* What a request blocked by the WAF gets: the JSON error answer with
+ * @p status and the request id, then the close; the matched rules in
+ * X-Meshgate-Waf-Rules when @p rules is not NULL, else no such field. */
+static void
+check_waf_block(struct client *cl, const struct resp *r, unsigned status,
+		const char *rules)
+{
+	char v[256];
+
+	check_error_answer(r, status, MG_PROXY_E_WAF_BLOCKED);
+	if (rules != NULL)
+		MG_CHECK(resp_header_is(r, "X-Meshgate-Waf-Rules", rules));
+	else
+		MG_CHECK(!resp_header(r, "X-Meshgate-Waf-Rules", v, sizeof(v)));
+	run(10000);
+	MG_CHECK(cl->peer_closed);
+}
+
+/*
+ * A route with its own policy: listener policy a denies X-Attack-A, route
+ * app.test's policy b denies X-Attack-B. app.test is judged by b alone,
+ * every other route (one.test, the direct answer) by a alone.
+ */
+static void
+cfg_waf_route_policy(void)
+{
+	cfg_waf_policy(0, "a", MG_CFG_WAF_BLOCK, 403, true,
+		       "SecRuleEngine On\n"
+		       "SecRule REQUEST_HEADERS:X-Attack-A \"@contains evil\" "
+		       "\"id:2001,phase:1,deny\"\n");
+	cfg_waf_policy(1, "b", MG_CFG_WAF_BLOCK, 403, true,
+		       "SecRuleEngine On\n"
+		       "SecRule REQUEST_HEADERS:X-Attack-B \"@contains evil\" "
+		       "\"id:2002,phase:1,deny\"\n");
+	cfg_listener_waf(0);
+	snprintf(cfg->routes[R_APP].waf, MG_NAME_MAX, "b");
+	cfg->routes[R_APP].waf_idx = 1;
+}
+
+static void
+test_waf_route_policy(void)
+{
+	struct resp r;
+	struct client *cl;
+	char v[256];
+
+	/* one.test: policy a */
+	cl = waf_get("one.test", "/echo", "X-Attack-A: evil\r\n", &r);
+	check_waf_block(cl, &r, 403, "2001");
+	MG_CHECK_EQ(upstream_requests(), 0);
+	waf_get("one.test", "/echo", "X-Attack-B: evil\r\n", &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK(body_has(&r, "\r\nX-Attack-B: evil\r\n"));
+	MG_CHECK(!resp_header(&r, "X-Meshgate-Waf-Rules", v, sizeof(v)));
+	MG_CHECK_EQ(upstream_requests(), 1);
+
+	/* app.test: policy b, and not a as well */
+	cl = waf_get("app.test", "/echo", "X-Attack-B: evil\r\n", &r);
+	check_waf_block(cl, &r, 403, "2002");
+	MG_CHECK_EQ(upstream_requests(), 1);
+	waf_get("app.test", "/echo", "X-Attack-A: evil\r\n", &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK(body_has(&r, "\r\nX-Attack-A: evil\r\n"));
+	MG_CHECK(!resp_header(&r, "X-Meshgate-Waf-Rules", v, sizeof(v)));
+	MG_CHECK_EQ(upstream_requests(), 2);
+	cl = waf_get("app.test", "/echo",
+		     "X-Attack-A: evil\r\nX-Attack-B: evil\r\n", &r);
+	check_waf_block(cl, &r, 403, "2002");
+
+	/* a local answer's route without a policy of its own: a's */
+	cl = waf_get("other.test", "/direct", "X-Attack-A: evil\r\n", &r);
+	check_waf_block(cl, &r, 403, "2001");
+	waf_get("other.test", "/direct", "X-Attack-B: evil\r\n", &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK(r.body_len == 12 && memcmp(r.body, "hello direct", 12) == 0);
+
+	MG_CHECK_EQ(upstream_requests(), 2);
+	MG_CHECK_EQ(pstats().waf_blocked, 4);
+	MG_CHECK_EQ(pstats().waf_matched, 4);
+	MG_CHECK_EQ(pstats().errors[MG_PROXY_E_WAF_BLOCKED], 4);
+	MG_CHECK_EQ(n_records, 7);
+	MG_CHECK_EQ(rec(0)->route, R_ONE);
+	MG_CHECK_EQ(rec(0)->error, MG_PROXY_E_WAF_BLOCKED + 1);
+	MG_CHECK_EQ(rec(2)->route, R_APP);
+	MG_CHECK_EQ(rec(2)->error, MG_PROXY_E_WAF_BLOCKED + 1);
+	MG_CHECK_EQ(rec(3)->route, R_APP);
+	MG_CHECK_EQ(rec(3)->status, 200);
+	MG_CHECK_EQ(rec(5)->route, R_DIRECT);
+	MG_CHECK_EQ(rec(5)->status, 403);
+}
+
+/*
+ * A route with waf "off" under a listener with a policy: its requests
+ * are not inspected at all (policy a's first rule matches every request
+ * it sees, so waf_matched counts the requests inspected), and their
+ * bodies are neither held nor counted as streamed.
+ */
+static void
+cfg_waf_route_off(void)
+{
+	cfg_waf_policy(0, "a", MG_CFG_WAF_BLOCK, 403, true,
+		       "SecRuleEngine On\n"
+		       "SecRequestBodyAccess On\n"
+		       "SecRule REQUEST_METHOD \"@rx .\" "
+		       "\"id:2100,phase:1,pass,log\"\n"
+		       "SecRule REQUEST_HEADERS:X-Attack \"@contains evil\" "
+		       "\"id:2101,phase:1,deny\"\n"
+		       "SecRule ARGS:q \"@contains attack\" "
+		       "\"id:2102,phase:2,deny\"\n");
+	cfg_listener_waf(0);
+	snprintf(cfg->routes[R_APP].waf, MG_NAME_MAX, "off");
+	cfg->routes[R_APP].waf_idx = -1;
+}
+
+static void
+test_waf_route_off(void)
+{
+	static const char body[] = "q=attack+now";
+	struct resp r[2];
+	struct client *cl;
+	char req[512], v[256], hash[64];
+
+	/* app.test, off: both would be denied by a, both reach the origin */
+	cl = waf_get("app.test", "/echo?q=attack", "X-Attack: evil\r\n", &r[0]);
+	MG_CHECK_EQ(r[0].status, 200);
+	MG_CHECK(body_has(&r[0], "GET /echo?q=attack HTTP/1.1\r\n"));
+	MG_CHECK(body_has(&r[0], "\r\nX-Attack: evil\r\n"));
+	MG_CHECK(!resp_header(&r[0], "X-Meshgate-Waf-Rules", v, sizeof(v)));
+	snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: app.test\r\n"
+		 "Content-Type: application/x-www-form-urlencoded\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	cl_sends(cl, req);
+	MG_CHECK_EQ(wait_responses(cl, 2, r, 2, 1000000), 2);
+	MG_CHECK_EQ(r[1].status, 200);
+	MG_CHECK(body_has(&r[1], "body-length: 12\n"));
+	snprintf(hash, sizeof(hash), "body-hash: %016" PRIx64 "\n",
+		 fnv(FNV0, body, strlen(body)));
+	MG_CHECK(body_has(&r[1], hash));
+	MG_CHECK(!resp_header(&r[1], "X-Meshgate-Waf-Rules", v, sizeof(v)));
+	MG_CHECK(!cl->peer_closed);
+	MG_CHECK_EQ(upstream_requests(), 2);
+	MG_CHECK_EQ(pstats().waf_matched, 0);
+	MG_CHECK_EQ(pstats().waf_blocked, 0);
+	MG_CHECK_EQ(pstats().waf_bodies_held, 0);
+	MG_CHECK_EQ(pstats().waf_bodies_streamed, 0);
+
+	/* one.test, the listener's policy: inspected, and the same denied */
+	waf_get("one.test", "/echo", "", &r[0]);
+	MG_CHECK_EQ(r[0].status, 200);
+	MG_CHECK(resp_header_is(&r[0], "X-Meshgate-Waf-Rules", "2100"));
+	MG_CHECK_EQ(pstats().waf_matched, 1);
+	cl = waf_get("one.test", "/echo?q=attack", "X-Attack: evil\r\n", &r[0]);
+	check_waf_block(cl, &r[0], 403, "2100,2101");
+	MG_CHECK_EQ(pstats().waf_matched, 2);
+	MG_CHECK_EQ(pstats().waf_blocked, 1);
+	MG_CHECK_EQ(upstream_requests(), 3);
+}
+
+/*
+ * Detect mode: a request that matches deny rules is not blocked; it
+ * reaches the origin whole (a held body too), and the response lists the
+ * rules that matched when the policy asks for it (one.test, policy d),
+ * not when it does not (app.test, policy q, the same rules).
+ */
+#define WAF_DETECT_RULES						\
+	"SecRuleEngine On\n"						\
+	"SecRequestBodyAccess On\n"					\
+	"SecRule REQUEST_HEADERS:X-Attack \"@contains evil\" "		\
+	"\"id:3001,phase:1,deny\"\n"					\
+	"SecRule ARGS:q \"@contains attack\" "				\
+	"\"id:3002,phase:2,deny,status:429\"\n"
+
+static void
+cfg_waf_detect(void)
+{
+	cfg_waf_policy(0, "d", MG_CFG_WAF_DETECT, 403, true, WAF_DETECT_RULES);
+	cfg_waf_policy(1, "q", MG_CFG_WAF_DETECT, 403, false, WAF_DETECT_RULES);
+	cfg_listener_waf(0);
+	snprintf(cfg->routes[R_APP].waf, MG_NAME_MAX, "q");
+	cfg->routes[R_APP].waf_idx = 1;
+}
+
+static void
+test_waf_detect(void)
+{
+	static const char body[] = "q=attack+now";
+	struct resp r[3];
+	struct client *cl;
+	char req[512], v[256], hash[64];
+
+	cl = waf_get("one.test", "/echo?q=attack", "X-Attack: evil\r\n", &r[0]);
+	MG_CHECK_EQ(r[0].status, 200);
+	MG_CHECK(resp_header_is(&r[0], "X-Server", "0"));
+	MG_CHECK(body_has(&r[0], "GET /echo?q=attack HTTP/1.1\r\n"));
+	MG_CHECK(body_has(&r[0], "\r\nX-Attack: evil\r\n"));
+	MG_CHECK(resp_header_is(&r[0], "X-Meshgate-Waf-Rules", "3001,3002"));
+	/* the next request on the connection matches nothing: no list */
+	cl_get(cl, "one.test", "/echo");
+	MG_CHECK_EQ(wait_responses(cl, 2, r, 3, 1000000), 2);
+	MG_CHECK_EQ(r[1].status, 200);
+	MG_CHECK(!resp_header(&r[1], "X-Meshgate-Waf-Rules", v, sizeof(v)));
+	/* a body, held for the verdict, goes on whole */
+	snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: one.test\r\n"
+		 "Content-Type: application/x-www-form-urlencoded\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	cl_sends(cl, req);
+	MG_CHECK_EQ(wait_responses(cl, 3, r, 3, 1000000), 3);
+	MG_CHECK_EQ(r[2].status, 200);
+	MG_CHECK(body_has(&r[2], "body-length: 12\n"));
+	snprintf(hash, sizeof(hash), "body-hash: %016" PRIx64 "\n",
+		 fnv(FNV0, body, strlen(body)));
+	MG_CHECK(body_has(&r[2], hash));
+	MG_CHECK(resp_header_is(&r[2], "X-Meshgate-Waf-Rules", "3002"));
+	MG_CHECK_EQ(pstats().waf_bodies_held, 1);
+	run(10000);
+	MG_CHECK(!cl->peer_closed);
+
+	/* policy q: the same matches, no header */
+	waf_get("app.test", "/echo?q=attack", "X-Attack: evil\r\n", &r[0]);
+	MG_CHECK_EQ(r[0].status, 200);
+	MG_CHECK(body_has(&r[0], "\r\nX-Attack: evil\r\n"));
+	MG_CHECK(!resp_header(&r[0], "X-Meshgate-Waf-Rules", v, sizeof(v)));
+
+	MG_CHECK_EQ(upstream_requests(), 4);
+	MG_CHECK_EQ(pstats().waf_matched, 3);
+	MG_CHECK_EQ(pstats().waf_blocked, 0);
+	MG_CHECK_EQ(pstats().errors[MG_PROXY_E_WAF_BLOCKED], 0);
+	for (unsigned i = 0; i < n_records; i++)
+		MG_CHECK_EQ(rec(i)->status, 200);
+}
+
+/*
+ * What a blocked request gets: the policy's status, a JSON body and a
+ * header with the request id (generated, or the client's own), the
+ * connection closed; and what the origin gets of it: nothing, whether it
+ * was blocked on its head (answered before its body is read) or on its
+ * held body.
+ */
+static void
+cfg_waf_block_answer(void)
+{
+	cfg_waf_rules("SecRuleEngine On\n"
+		      "SecRequestBodyAccess On\n"
+		      "SecRule REQUEST_HEADERS:X-Attack \"@contains evil\" "
+		      "\"id:4001,phase:1,deny\"\n"
+		      "SecRule ARGS:q \"@contains attack\" "
+		      "\"id:4002,phase:2,deny\"\n");
+}
+
+static void
+test_waf_block_answer(void)
+{
+	struct resp r;
+	struct client *cl;
+	char id[64], want[160];
+
+	/* blocked on the head, a generated id */
+	cl = waf_get("one.test", "/echo", "X-Attack: evil\r\n", &r);
+	check_waf_block(cl, &r, 403, NULL);
+	MG_CHECK(resp_header(&r, "x-request-id", id, sizeof(id)));
+	MG_CHECK_EQ(n_records, 1);
+	MG_CHECK_EQ(rec(0)->status, 403);
+	MG_CHECK_EQ(rec(0)->route, R_ONE);
+	MG_CHECK_EQ(rec(0)->endpoint, -1);
+	MG_CHECK_EQ(rec(0)->attempts, 0);
+	MG_CHECK_EQ(rec(0)->error, MG_PROXY_E_WAF_BLOCKED + 1);
+	MG_CHECK(strcmp(rec(0)->request_id, id) == 0);
+
+	/* the client's own id (not the 36 characters of a generated one) */
+	cl = waf_get("one.test", "/echo?q=attack",
+		     "X-Request-Id: waf-req-1\r\n", &r);
+	MG_CHECK_EQ(r.status, 403);
+	MG_CHECK(resp_header_is(&r, "Content-Type", "application/json"));
+	MG_CHECK(resp_header_is(&r, "Connection", "close"));
+	MG_CHECK(resp_header_is(&r, "x-request-id", "waf-req-1"));
+	snprintf(want, sizeof(want),
+		 "{\"status\":403,\"reason\":\"%s\",\"request_id\":\"waf-req-1\"}\n",
+		 mg_proxy_error_names[MG_PROXY_E_WAF_BLOCKED]);
+	MG_CHECK(r.body_len == strlen(want) &&
+		 memcmp(r.body, want, r.body_len) == 0);
+	MG_CHECK(strcmp(rec(1)->request_id, "waf-req-1") == 0);
+	run(10000);
+	MG_CHECK(cl->peer_closed);
+
+	/* blocked on its held body */
+	cl = cl_open();
+	cl_sends(cl, "POST /echo HTTP/1.1\r\nHost: one.test\r\n"
+		 "Content-Type: application/x-www-form-urlencoded\r\n"
+		 "Content-Length: 12\r\n\r\nq=attack+now");
+	MG_CHECK_EQ(wait_responses(cl, 1, &r, 1, 1000000), 1);
+	check_waf_block(cl, &r, 403, NULL);
+
+	/* blocked on its head: answered with the body still to come */
+	cl = cl_open();
+	cl_sends(cl, "POST /echo HTTP/1.1\r\nHost: one.test\r\n"
+		 "X-Attack: evil\r\nContent-Length: 100000\r\n\r\n");
+	MG_CHECK_EQ(wait_responses(cl, 1, &r, 1, 1000000), 1);
+	check_waf_block(cl, &r, 403, NULL);
+
+	MG_CHECK_EQ(upstream_accepts(), 0);
+	MG_CHECK_EQ(upstream_requests(), 0);
+	MG_CHECK_EQ(upstream_partial_body(), 0);
+	MG_CHECK_EQ(cstats(C_ONE).requests, 0);
+	MG_CHECK_EQ(pstats().waf_blocked, 4);
+
+	/* the origin is there: a clean request reaches it */
+	waf_get("one.test", "/echo", "", &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK_EQ(upstream_requests(), 1);
+}
+
+/*
+ * The status of a block: a rule's own (deny,status:N) wins over the
+ * policy's block_status, which answers a deny that names none (until
+ * lib/waf's disrupt() did so, the policy's won every time). The policy's
+ * is 406 here, not 403, since 403 is also what lib/waf answers for a
+ * deny without status: a 403 would not tell whose it was.
+ */
+static void
+cfg_waf_block_status(void)
+{
+	cfg_waf_policy(0, "s", MG_CFG_WAF_BLOCK, 406, true,
+		       "SecRuleEngine On\n"
+		       "SecRequestBodyAccess On\n"
+		       "SecRule REQUEST_HEADERS:X-Limit \"@contains evil\" "
+		       "\"id:5001,phase:1,deny,status:429\"\n"
+		       "SecRule REQUEST_HEADERS:X-Attack \"@contains evil\" "
+		       "\"id:5002,phase:1,deny\"\n"
+		       "SecRule ARGS:q \"@contains attack\" "
+		       "\"id:5003,phase:2,deny,status:451\"\n");
+	cfg_listener_waf(0);
+}
+
+static void
+test_waf_block_status(void)
+{
+	struct resp r;
+	struct client *cl;
+
+	cl = waf_get("one.test", "/echo", "X-Limit: evil\r\n", &r);
+	check_waf_block(cl, &r, 429, "5001");
+	cl = waf_get("one.test", "/echo", "X-Attack: evil\r\n", &r);
+	check_waf_block(cl, &r, 406, "5002");
+	cl = waf_get("one.test", "/echo?q=attack", "", &r);
+	check_waf_block(cl, &r, 451, "5003");
+	MG_CHECK_EQ(n_records, 3);
+	MG_CHECK_EQ(rec(0)->status, 429);
+	MG_CHECK_EQ(rec(1)->status, 406);
+	MG_CHECK_EQ(rec(2)->status, 451);
+	MG_CHECK_EQ(pstats().waf_blocked, 3);
+	MG_CHECK_EQ(upstream_accepts(), 0);
+}
+
+/* Policy i's body limit, in the configuration and in what lib/waf was
+ * given (cfg_waf_policy loads with 64 KiB): reloaded */
+static void
+waf_policy_limit(unsigned i, uint32_t limit, const char *rules)
+{
+	char err[MG_WAF_ERRLEN];
+
+	cfg->waf[i].body_limit = limit;
+	pt_waf_conf[i].body_limit = limit;
+	mg_waf_ruleset_free((struct mg_waf_ruleset *)pt_waf[i]);
+	pt_waf[i] = mg_waf_load_text("proxy-test.conf", rules, &pt_waf_conf[i],
+				     err, sizeof(err));
+	if (pt_waf[i] == NULL)
+		fprintf(stderr, "mg_waf_load_text: %s\n", err);
+	MG_CHECK(pt_waf[i] != NULL);
+}
+
+/* A POST to @p host of @p len body bytes, "attack" at @p at (or none:
+ * -1), the head sent first; its response in @p r. */
+static struct client *
+waf_post(const char *host, uint32_t len, int at, struct resp *r)
+{
+	struct client *cl = cl_open();
+	static char body[8192];
+	char head[256];
+
+	memset(r, 0, sizeof(*r));
+	memset(body, 'b', len);
+	if (at >= 0)
+		memcpy(body + at, "attack", 6);
+	body[len] = '\0';
+	snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: %s\r\n"
+		 "Content-Type: text/plain\r\nContent-Length: %u\r\n\r\n",
+		 host, len);
+	cl_sends(cl, head);
+	run(20000);		/* the head alone first: nothing came with it */
+	cl_sends(cl, body);
+	MG_CHECK_EQ(wait_responses(cl, 1, r, 1, 1000000), 1);
+	return cl;
+}
+
+#define WAF_BODY_RULES \
+	"SecRuleEngine On\n" \
+	"SecRequestBodyAccess On\n" \
+	"SecRule REQUEST_BODY \"@contains attack\" \"id:6001,phase:2,deny\"\n"
+
+/*
+ * Bodies longer than the policy's body_limit (1000 bytes): one.test's
+ * policy inspects the first 1000 (ProcessPartial), app.test's refuses
+ * them (SecRequestBodyLimitAction Reject: 413); both count them.
+ */
+static void
+cfg_waf_body_limit(void)
+{
+	cfg_waf_policy(0, "partial", MG_CFG_WAF_BLOCK, 403, true,
+		       WAF_BODY_RULES);
+	waf_policy_limit(0, 1000, WAF_BODY_RULES);
+	cfg_waf_policy(1, "reject", MG_CFG_WAF_BLOCK, 403, true,
+		       WAF_BODY_RULES "SecRequestBodyLimitAction Reject\n");
+	waf_policy_limit(1, 1000, WAF_BODY_RULES
+			 "SecRequestBodyLimitAction Reject\n");
+	cfg_listener_waf(0);
+	snprintf(cfg->routes[R_APP].waf, MG_NAME_MAX, "reject");
+	cfg->routes[R_APP].waf_idx = 1;
+}
+
+static void
+test_waf_body_limit(void)
+{
+	struct resp r;
+	struct client *cl;
+
+	/* within the inspected part: blocked */
+	cl = waf_post("one.test", 3000, 500, &r);
+	check_waf_block(cl, &r, 403, "6001");
+	/* beyond it: forwarded whole, uninspected */
+	waf_post("one.test", 3000, 2500, &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK(body_has(&r, "body-length: 3000\n"));
+	/* no longer than the limit: not truncated, inspected whole */
+	cl = waf_post("one.test", 1000, 994, &r);
+	check_waf_block(cl, &r, 403, "6001");
+	MG_CHECK_EQ(pstats().waf_bodies_truncated, 2);
+	/* Reject: a longer body is refused, a shorter one passes */
+	cl = waf_post("app.test", 3000, -1, &r);
+	MG_CHECK_EQ(r.status, 413);
+	waf_post("app.test", 900, -1, &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK(body_has(&r, "body-length: 900\n"));
+	MG_CHECK_EQ(pstats().waf_bodies_truncated, 3);
+	MG_CHECK_EQ(pstats().waf_blocked, 3);
+}
+
+/*
+ * body_limit 0: the rules' SecRequestBodyLimit (2000), as lib/waf reads
+ * it, not "hold nothing": "attack" at byte 1500 of a body sent after its
+ * head is found.
+ */
+static void
+cfg_waf_body_limit_rules(void)
+{
+	cfg_waf_policy(0, "rules", MG_CFG_WAF_BLOCK, 403, true,
+		       WAF_BODY_RULES "SecRequestBodyLimit 2000\n");
+	waf_policy_limit(0, 0, WAF_BODY_RULES "SecRequestBodyLimit 2000\n");
+	cfg_listener_waf(0);
+}
+
+static void
+test_waf_body_limit_rules(void)
+{
+	struct resp r;
+	struct client *cl;
+
+	cl = waf_post("one.test", 1800, 1500, &r);
+	check_waf_block(cl, &r, 403, "6001");
+	waf_post("one.test", 2500, 2100, &r);
+	MG_CHECK_EQ(r.status, 200);
+	MG_CHECK_EQ(pstats().waf_bodies_truncated, 1);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1344,6 +1876,14 @@ static const struct {
 	{ "health_probe", test_health_probe, NULL },
 	{ "waf_concurrent_bodies", test_waf_concurrent_bodies, cfg_waf },
 	{ "waf_body_streams", test_waf_body_streams, cfg_waf_headers_only },
+	{ "waf_route_policy", test_waf_route_policy, cfg_waf_route_policy },
+	{ "waf_route_off", test_waf_route_off, cfg_waf_route_off },
+	{ "waf_detect", test_waf_detect, cfg_waf_detect },
+	{ "waf_block_answer", test_waf_block_answer, cfg_waf_block_answer },
+	{ "waf_block_status", test_waf_block_status, cfg_waf_block_status },
+	{ "waf_body_limit", test_waf_body_limit, cfg_waf_body_limit },
+	{ "waf_body_limit_rules", test_waf_body_limit_rules,
+	  cfg_waf_body_limit_rules },
 };
 
 int

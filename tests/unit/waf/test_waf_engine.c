@@ -566,6 +566,101 @@ test_audit_cut(void)
 	mg_waf_ruleset_free(rs);
 }
 
+/* One request through rules loaded with conf: its verdict, ids, status */
+static int
+eval_conf(const char *rules, struct mg_waf_conf *conf, const char *req,
+	  char *ids, size_t ids_len, uint16_t *status)
+{
+	struct mg_waf_ruleset *rs = mg_waf_load_text("t.conf", rules, conf,
+						     err, sizeof(err));
+	struct mg_waf_ctx *ctx = rs ? mg_waf_ctx_create(rs, conf) : NULL;
+	struct mg_waf_result res;
+	int rc = -1;
+
+	if (ctx == NULL) {
+		fprintf(stderr, "%s\n", err);
+		mg_waf_ruleset_free(rs);
+		return -1;
+	}
+	rc = mg_waf_eval(ctx, (const uint8_t *)req, strlen(req), NULL, &res);
+	mg_waf_rule_ids(&res, ids, ids_len);
+	*status = res.status;
+	mg_waf_ctx_free(ctx);
+	mg_waf_ruleset_free(rs);
+	return rc;
+}
+
+/*
+ * What a gateway policy gives the loader: rule id ranges left out (as
+ * ranges: "1-4294967295" is one directive, not four billion ids), tags
+ * left out, targets excluded, and the status of a deny that names none
+ * (the rule's own, then SecDefaultAction's, win over it).
+ */
+static void
+test_policy_conf(void)
+{
+	static const char *rules =
+		"SecRuleEngine On\n"
+		"SecRule ARGS:a \"@streq x\" \"id:10,phase:1,pass,log\"\n"
+		"SecRule ARGS:a \"@streq x\" \"id:20,phase:1,pass,log\"\n"
+		"SecRule ARGS:a \"@streq x\" \"id:30,phase:1,pass,log,"
+		"tag:'attack-x'\"\n"
+		"SecRule ARGS \"@streq x\" \"id:40,phase:1,pass,log\"\n"
+		"SecRule ARGS:d \"@streq x\" \"id:50,phase:1,deny\"\n"
+		"SecRule ARGS:s \"@streq x\" \"id:60,phase:1,deny,status:429\"\n";
+	static const struct mg_waf_id_range ids_15_25[] = { { 15, 25 } };
+	static const struct mg_waf_id_range all[] = { { 1, 4294967295u } };
+	static const char *const tags[] = { "attack-x" };
+	static const struct mg_waf_target_exclusion targets[] = {
+		{ .id = 40, .target = "ARGS:a" },
+	};
+	struct mg_waf_conf conf = { 0 };
+	char ids[256];
+	uint16_t status = 0;
+
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?a=x HTTP/1.1\r\nHost: h"
+			      "\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_PASS);
+	MG_CHECK(strcmp(ids, "10,20,30,40") == 0);
+	conf.remove_ids = ids_15_25;
+	conf.n_remove_ids = 1;
+	conf.remove_tags = tags;
+	conf.n_remove_tags = 1;
+	conf.remove_targets = targets;
+	conf.n_remove_targets = 1;
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?a=x&b=x HTTP/1.1\r\n"
+			      "Host: h\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_PASS);
+	MG_CHECK(strcmp(ids, "10,40") == 0);	/* 40 on b only */
+	conf.remove_ids = all;
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?a=x&d=x HTTP/1.1\r\n"
+			      "Host: h\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_PASS);
+	MG_CHECK(strcmp(ids, "") == 0);
+	memset(&conf, 0, sizeof(conf));
+	conf.block_status = 406;
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?d=x HTTP/1.1\r\nHost: h"
+			      "\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_DENY);
+	MG_CHECK_EQ(status, 406);	/* the rule names none */
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?s=x HTTP/1.1\r\nHost: h"
+			      "\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_DENY);
+	MG_CHECK_EQ(status, 429);	/* the rule's own */
+	conf.block_status = 0;
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?d=x HTTP/1.1\r\nHost: h"
+			      "\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_DENY);
+	MG_CHECK_EQ(status, 403);
+	conf.block_status = 406;
+	MG_CHECK_EQ(eval_conf("SecRuleEngine On\n"
+			      "SecDefaultAction \"phase:1,log,deny,status:451\"\n"
+			      "SecRule ARGS:d \"@streq x\" \"id:70,phase:1,block\"\n",
+			      &conf, "GET /?d=x HTTP/1.1\r\nHost: h\r\n\r\n",
+			      ids, sizeof(ids), &status), MG_WAF_DENY);
+	MG_CHECK_EQ(status, 451);	/* SecDefaultAction's */
+}
+
 /* Bad input gets an error and a counter, never a crash. */
 static void
 test_bad_input(void)
@@ -897,6 +992,7 @@ main(void)
 	test_allow_and_redirect();
 	test_audit();
 	test_audit_cut();
+	test_policy_conf();
 	test_bad_input();
 	test_fold();
 	test_wants_body();
