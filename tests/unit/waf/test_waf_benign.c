@@ -4,10 +4,14 @@
  * JWTs, base64 blobs, multipart uploads, long cookies, non-ASCII text,
  * form posts, ordinary browser and API client heads, with the methods of
  * a REST API allowed (tx.allowed_methods, as crs-setup.conf describes).
- * No rule may fire, except where the CRS rule text itself matches benign
- * data: those few are listed with the rules that fire, so that an engine
- * that drifted from the rule text would show.
+ * No rule may fire. Where the CRS rule text itself matches benign data
+ * (a data: URI, a GraphQL query), the site excludes the field from those
+ * rules, as a deployment of the CRS does after the rules
+ * (SecRuleUpdateTargetById); run without the exclusions, exactly those
+ * rules fire, so that an engine that drifted from the rule text would
+ * show.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +65,12 @@ get_req(const char *target, const char *heads, const char *extra)
 	return snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\n%s%s\r\n",
 			target, heads, extra);
 }
+
+/* The site's exclusions for the fields below, after the rules */
+static const char exclusions[] =
+	"SecRuleUpdateTargetById 941130 \"!ARGS:json.avatar\"\n"
+	"SecRuleUpdateTargetById 941170 \"!ARGS:json.avatar\"\n"
+	"SecRuleUpdateTargetById 932100 \"!ARGS:json.query\"\n";
 
 /* Benign requests that CRS 3.3.4's rule text flags at paranoia level 1 */
 static const char *
@@ -194,8 +204,10 @@ build(int i)
 	}
 }
 
-int
-main(void)
+/* Every request through the CRS, the site's exclusions after it or not:
+ * with them nothing fires; without, the false positives above. */
+static int
+run(bool excluded)
 {
 	struct mg_waf_conf conf = {
 		.setup = CRS_SETUP, .rules_dir = CRS_RULES, .paranoia = 1,
@@ -204,40 +216,52 @@ main(void)
 		.pre_directives = "SecAction \"id:900200,phase:1,nolog,pass,"
 			"t:none,setvar:'tx.allowed_methods=GET HEAD POST "
 			"OPTIONS PUT PATCH DELETE'\"\n",
+		.post_directives = excluded ? exclusions : NULL,
 	};
 	char err[MG_WAF_ERRLEN];
 	struct mg_waf_ruleset *rs;
 	struct mg_waf_ctx *ctx;
-	int n;
+	int n, requests = 0;
 
-	if (access(CRS_RULES, R_OK) != 0) {
-		printf("skipped: %s not installed\n", CRS_RULES);
-		return 77;
-	}
 	rs = mg_waf_load(&conf, err, sizeof(err));
 	if (rs == NULL) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		mg_test_failures++;
+		return 0;
 	}
 	ctx = mg_waf_ctx_create(rs, &conf);
 	MG_CHECK(ctx != NULL);
 	for (int i = 0; ctx && (n = build(i)) > 0; i++) {
 		struct mg_waf_result res;
-		const char *want = crs_false_positive(i);
+		const char *want = excluded ? "" : crs_false_positive(i);
 		char ids[256];
 		int rc = mg_waf_eval(ctx, (const uint8_t *)buf, (size_t)n, NULL,
 				     &res);
 
+		requests++;
 		mg_waf_rule_ids(&res, ids, sizeof(ids));
 		MG_CHECK_EQ(rc, want[0] ? MG_WAF_DENY : MG_WAF_PASS);
 		MG_CHECK(strcmp(ids, want) == 0);
 		if (strcmp(ids, want) != 0)
 			for (unsigned k = 0; k < res.n_matches; k++)
-				fprintf(stderr, "request %d: %u %s [%s]\n", i,
+				fprintf(stderr, "request %d%s: %u %s [%s]\n", i,
+					excluded ? " (exclusions)" : "",
 					res.matches[k].rule_id,
 					res.matches[k].msg, res.matches[k].data);
 	}
 	mg_waf_ctx_free(ctx);
 	mg_waf_ruleset_free(rs);
+	return requests;
+}
+
+int
+main(void)
+{
+	if (access(CRS_RULES, R_OK) != 0) {
+		printf("skipped: %s not installed\n", CRS_RULES);
+		return 77;
+	}
+	MG_CHECK_EQ(run(true), 16);
+	MG_CHECK_EQ(run(false), 16);
 	return mg_test_done("test_waf_benign");
 }
