@@ -229,7 +229,7 @@ bad_url_encoding(const uint8_t *s, uint32_t len)
 
 /* Invalid UTF-8: bad lead or continuation bytes, truncation, overlong
  * forms, surrogates (U+D800..DFFF), values above U+10FFFF (ModSecurity
- * lets F4 90..8F through, which RFC 3629 does not). */
+ * lets F4 90 80 80..F4 BF BF BF through, which RFC 3629 does not). */
 static bool
 bad_utf8(const uint8_t *s, uint32_t len)
 {

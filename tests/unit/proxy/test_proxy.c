@@ -1189,8 +1189,9 @@ cfg_breaker_pending(void)
  * body_limit): the policy's block_status reaches the library too.
  */
 static void
-cfg_waf_policy(unsigned i, const char *name, enum mg_cfg_waf_mode mode,
-	       uint32_t block_status, bool rules_header, const char *rules)
+cfg_waf_policy_limit(unsigned i, const char *name, enum mg_cfg_waf_mode mode,
+		     uint32_t block_status, bool rules_header,
+		     uint32_t body_limit, const char *rules)
 {
 	struct mg_cfg_waf *w = &cfg->waf[i];
 	struct mg_waf_conf *c = &pt_waf_conf[i];
@@ -1201,7 +1202,7 @@ cfg_waf_policy(unsigned i, const char *name, enum mg_cfg_waf_mode mode,
 	snprintf(w->name, MG_NAME_MAX, "%s", name);
 	w->mode = mode;
 	w->block_status = block_status;
-	w->body_limit = 65536;
+	w->body_limit = body_limit;
 	w->rules_header = rules_header;
 	memset(c, 0, sizeof(*c));
 	c->mode = mode == MG_CFG_WAF_DETECT ? MG_WAF_MODE_DETECT
@@ -1213,6 +1214,15 @@ cfg_waf_policy(unsigned i, const char *name, enum mg_cfg_waf_mode mode,
 	if (pt_waf[i] == NULL)
 		fprintf(stderr, "mg_waf_load_text: %s\n", err);
 	MG_CHECK(pt_waf[i] != NULL);
+}
+
+/* ... holding 64 KiB of a body */
+static void
+cfg_waf_policy(unsigned i, const char *name, enum mg_cfg_waf_mode mode,
+	       uint32_t block_status, bool rules_header, const char *rules)
+{
+	cfg_waf_policy_limit(i, name, mode, block_status, rules_header, 65536,
+			     rules);
 }
 
 /* Listener 0 has WAF policy @p i */
@@ -1724,23 +1734,6 @@ test_waf_block_status(void)
 	MG_CHECK_EQ(upstream_accepts(), 0);
 }
 
-/* Policy i's body limit, in the configuration and in what lib/waf was
- * given (cfg_waf_policy loads with 64 KiB): reloaded */
-static void
-waf_policy_limit(unsigned i, uint32_t limit, const char *rules)
-{
-	char err[MG_WAF_ERRLEN];
-
-	cfg->waf[i].body_limit = limit;
-	pt_waf_conf[i].body_limit = limit;
-	mg_waf_ruleset_free((struct mg_waf_ruleset *)pt_waf[i]);
-	pt_waf[i] = mg_waf_load_text("proxy-test.conf", rules, &pt_waf_conf[i],
-				     err, sizeof(err));
-	if (pt_waf[i] == NULL)
-		fprintf(stderr, "mg_waf_load_text: %s\n", err);
-	MG_CHECK(pt_waf[i] != NULL);
-}
-
 /* A POST to @p host of @p len body bytes, "attack" at @p at (or none:
  * -1), the head sent first; its response in @p r. */
 static struct client *
@@ -1778,13 +1771,11 @@ waf_post(const char *host, uint32_t len, int at, struct resp *r)
 static void
 cfg_waf_body_limit(void)
 {
-	cfg_waf_policy(0, "partial", MG_CFG_WAF_BLOCK, 403, true,
-		       WAF_BODY_RULES);
-	waf_policy_limit(0, 1000, WAF_BODY_RULES);
-	cfg_waf_policy(1, "reject", MG_CFG_WAF_BLOCK, 403, true,
-		       WAF_BODY_RULES "SecRequestBodyLimitAction Reject\n");
-	waf_policy_limit(1, 1000, WAF_BODY_RULES
-			 "SecRequestBodyLimitAction Reject\n");
+	cfg_waf_policy_limit(0, "partial", MG_CFG_WAF_BLOCK, 403, true, 1000,
+			     WAF_BODY_RULES);
+	cfg_waf_policy_limit(1, "reject", MG_CFG_WAF_BLOCK, 403, true, 1000,
+			     WAF_BODY_RULES
+			     "SecRequestBodyLimitAction Reject\n");
 	cfg_listener_waf(0);
 	snprintf(cfg->routes[R_APP].waf, MG_NAME_MAX, "reject");
 	cfg->routes[R_APP].waf_idx = 1;
@@ -1825,9 +1816,8 @@ test_waf_body_limit(void)
 static void
 cfg_waf_body_limit_rules(void)
 {
-	cfg_waf_policy(0, "rules", MG_CFG_WAF_BLOCK, 403, true,
-		       WAF_BODY_RULES "SecRequestBodyLimit 2000\n");
-	waf_policy_limit(0, 0, WAF_BODY_RULES "SecRequestBodyLimit 2000\n");
+	cfg_waf_policy_limit(0, "rules", MG_CFG_WAF_BLOCK, 403, true, 0,
+			     WAF_BODY_RULES "SecRequestBodyLimit 2000\n");
 	cfg_listener_waf(0);
 }
 
