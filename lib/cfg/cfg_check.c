@@ -1293,6 +1293,18 @@ check_waf(struct cfg_ctx *ctx)
 					  "\"%s\" (expected \"ID:TARGET\", e.g. "
 					  "\"942100:ARGS:password\")", t);
 		}
+		for (uint32_t k = 0; k < w->n_exclude_targets_by_tag; k++) {
+			const char *t = w->exclude_targets_by_tag[k];
+			const char *colon = strchr(t, ':');
+
+			/* the tag up to the first colon: CRS tags have none */
+			if (colon == NULL || colon == t || colon[1] == '\0' ||
+			    (size_t)(colon - t) >= MG_CFG_WAF_TAG_MAX)
+				cfg_error(ctx, P(path, "waf[%u].exclude_targets_by_tag[%u]",
+						 i, k),
+					  "\"%s\" (expected \"TAG:TARGET\", e.g. "
+					  "\"attack-sqli:ARGS:password\")", t);
+		}
 	}
 	for (uint32_t l = 0; l < cfg->n_listeners; l++) {
 		struct mg_cfg_listener *cl = &cfg->listeners[l];

@@ -848,6 +848,12 @@ static const struct cfg_key waf_keys[] = {
 	  .min = 0, .max = MG_MAX_WAF_REMOVE, .size = FSIZE(WF, exclude_targets[0]),
 	  .count_off = offsetof(WF, n_exclude_targets),
 	  .doc = "\"ID:TARGET\": rule ID no longer inspects TARGET (\"942100:ARGS:password\")" },
+	{ KEY("exclude_targets_by_tag", CFG_STRS, WF, exclude_targets_by_tag),
+	  .flags = CFG_F_RELOAD, .min = 0, .max = MG_MAX_WAF_REMOVE,
+	  .size = FSIZE(WF, exclude_targets_by_tag[0]),
+	  .count_off = offsetof(WF, n_exclude_targets_by_tag),
+	  .doc = "\"TAG:TARGET\": the rules tagged TAG no longer inspect TARGET "
+		 "(\"attack-sqli:ARGS:password\")" },
 	{ KEY("body_limit", CFG_U32, WF, body_limit), .flags = CFG_F_RELOAD,
 	  .min = 0, .max = 16777216, .def = "131072",
 	  .doc = "request body bytes held and inspected; the rest is forwarded "

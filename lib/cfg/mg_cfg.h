@@ -32,6 +32,7 @@
 #define MG_MAX_STATIC_NEIGH	16	/* static neighbours per port */
 #define MG_MAX_WAF_POLICIES	8
 #define MG_MAX_WAF_REMOVE	64	/* rule ids, tags, targets removed */
+#define MG_CFG_WAF_TAG_MAX	64	/* a rule tag, NUL included */
 #define MG_MAX_ROUTES		16384	/* allocated for the routes present */
 #define MG_MAX_ROUTE_HOSTS	8	/* host patterns per route */
 #define MG_MAX_ROUTE_MATCHES	4	/* header or query conditions per route */
@@ -545,9 +546,11 @@ struct mg_cfg_waf {
 	uint32_t n_remove_ids;		/* SecRuleRemoveById */
 	char remove_ids[MG_MAX_WAF_REMOVE][16];
 	uint32_t n_remove_tags;		/* SecRuleRemoveByTag */
-	char remove_tags[MG_MAX_WAF_REMOVE][64];
+	char remove_tags[MG_MAX_WAF_REMOVE][MG_CFG_WAF_TAG_MAX];
 	uint32_t n_exclude_targets;	/* "ID:TARGET": SecRuleUpdateTargetById */
 	char exclude_targets[MG_MAX_WAF_REMOVE][128];
+	uint32_t n_exclude_targets_by_tag;	/* "TAG:TARGET": ...ByTag */
+	char exclude_targets_by_tag[MG_MAX_WAF_REMOVE][128];
 	uint32_t body_limit;		/* request body bytes inspected (held) */
 	bool rules_header;		/* X-Meshgate-Waf-Rules on responses */
 	char cache_dir[MG_PATH_MAX];	/* compiled databases; "" = none */

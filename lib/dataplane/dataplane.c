@@ -69,8 +69,21 @@ waf_load(struct mg_dataplane *dp, char *err, size_t err_len)
 			dp->waf_targets[i][k].id = (uint32_t)strtoul(t, NULL, 10);
 			dp->waf_targets[i][k].target = strchr(t, ':') + 1;
 		}
+		for (uint32_t k = 0; k < w->n_exclude_targets_by_tag; k++) {
+			const char *t = w->exclude_targets_by_tag[k];
+			const char *colon = strchr(t, ':');	/* checked */
+			struct mg_waf_target_exclusion *x =
+				&dp->waf_targets[i][w->n_exclude_targets + k];
+
+			snprintf(dp->waf_target_tags[i][k], MG_CFG_WAF_TAG_MAX, "%.*s",
+				 (int)(colon - t), t);
+			x->id = 0;
+			x->tag = dp->waf_target_tags[i][k];
+			x->target = colon + 1;
+		}
 		c->remove_targets = dp->waf_targets[i];
-		c->n_remove_targets = w->n_exclude_targets;
+		c->n_remove_targets = w->n_exclude_targets +
+				      w->n_exclude_targets_by_tag;
 		dp->waf[i] = mg_waf_load(c, why, sizeof(why));
 		if (dp->waf[i] == NULL) {
 			snprintf(err, err_len, "waf %s: %s", w->name, why);

@@ -211,7 +211,9 @@ struct mg_dataplane {
 	struct mg_waf_id_range waf_remove_ids[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
 	const char *waf_remove_tags[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
 	const char *waf_pre_files[MG_MAX_WAF_POLICIES][4];
-	struct mg_waf_target_exclusion waf_targets[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE];
+	/* by id, then by tag (the tags copied out of "TAG:TARGET") */
+	struct mg_waf_target_exclusion waf_targets[MG_MAX_WAF_POLICIES][2 * MG_MAX_WAF_REMOVE];
+	char waf_target_tags[MG_MAX_WAF_POLICIES][MG_MAX_WAF_REMOVE][MG_CFG_WAF_TAG_MAX];
 	FILE *waf_audit_log;
 	uint64_t waf_audit_lines, waf_audit_errors;
 	FILE *access_log;		/* main lcore only */

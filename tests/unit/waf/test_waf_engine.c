@@ -614,6 +614,9 @@ test_policy_conf(void)
 	static const struct mg_waf_target_exclusion targets[] = {
 		{ .id = 40, .target = "ARGS:a" },
 	};
+	static const struct mg_waf_target_exclusion by_tag[] = {
+		{ .tag = "attack-x", .target = "ARGS:a" },
+	};
 	struct mg_waf_conf conf = { 0 };
 	char ids[256];
 	uint16_t status = 0;
@@ -632,7 +635,15 @@ test_policy_conf(void)
 			      "Host: h\r\n\r\n", ids, sizeof(ids), &status),
 		    MG_WAF_PASS);
 	MG_CHECK(strcmp(ids, "10,40") == 0);	/* 40 on b only */
+	memset(&conf, 0, sizeof(conf));
+	conf.remove_targets = by_tag;	/* 30 (tagged attack-x) leaves ARGS:a */
+	conf.n_remove_targets = 1;
+	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?a=x HTTP/1.1\r\n"
+			      "Host: h\r\n\r\n", ids, sizeof(ids), &status),
+		    MG_WAF_PASS);
+	MG_CHECK(strcmp(ids, "10,20,40") == 0);
 	conf.remove_ids = all;
+	conf.n_remove_ids = 1;
 	MG_CHECK_EQ(eval_conf(rules, &conf, "GET /?a=x&d=x HTTP/1.1\r\n"
 			      "Host: h\r\n\r\n", ids, sizeof(ids), &status),
 		    MG_WAF_PASS);
