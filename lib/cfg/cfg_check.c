@@ -1253,6 +1253,18 @@ waf_index(const struct mg_config *cfg, const char *name)
 /* WAF policies: unique names, rule ids and "ID:TARGET" that parse; the
  * listeners' and routes' references resolved (the files themselves are
  * read, and their errors reported, by lib/waf at start). */
+/* s can stand between double quotes in the SecLang the gateway writes
+ * for lib/waf (SecRuleRemoveByTag "s"): a quote or a newline would end
+ * the directive early and start another */
+static bool
+seclang_quotable(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static void
 check_waf(struct cfg_ctx *ctx)
 {
@@ -1283,9 +1295,19 @@ check_waf(struct cfg_ctx *ctx)
 					  "\"%s\" (expected a rule id or a range "
 					  "\"FIRST-LAST\")", w->remove_ids[k]);
 		}
+		for (uint32_t k = 0; k < w->n_remove_tags; k++)
+			if (!seclang_quotable(w->remove_tags[k]))
+				cfg_error(ctx, P(path, "waf[%u].remove_tags[%u]", i, k),
+					  "has a '\"' or a control character "
+					  "(expected a rule tag)");
 		for (uint32_t k = 0; k < w->n_exclude_targets; k++) {
 			const char *t = w->exclude_targets[k];
 			const char *colon = strchr(t, ':');
+
+			if (!seclang_quotable(t))
+				cfg_error(ctx, P(path, "waf[%u].exclude_targets[%u]", i, k),
+					  "has a '\"' or a control character "
+					  "(expected \"ID:TARGET\")");
 
 			if (colon == NULL || colon == t || colon[1] == '\0' ||
 			    strspn(t, "0123456789") != (size_t)(colon - t))
@@ -1296,6 +1318,12 @@ check_waf(struct cfg_ctx *ctx)
 		for (uint32_t k = 0; k < w->n_exclude_targets_by_tag; k++) {
 			const char *t = w->exclude_targets_by_tag[k];
 			const char *colon = strchr(t, ':');
+
+			if (!seclang_quotable(t))
+				cfg_error(ctx, P(path, "waf[%u].exclude_targets_by_tag[%u]",
+						 i, k),
+					  "has a '\"' or a control character "
+					  "(expected \"TAG:TARGET\")");
 
 			/* the tag up to the first colon: CRS tags have none */
 			if (colon == NULL || colon == t || colon[1] == '\0' ||
