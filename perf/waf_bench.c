@@ -19,6 +19,11 @@
  * rules and settings (request body access, JSON/XML processors for their
  * content types), for the ratio.
  *
+ * Workloads (--only N): 0 a benign GET with a browser's header fields,
+ * 1 a 4 KiB form POST, 2 a 64 KiB JSON POST, 3 an attack mix, 4 a
+ * 256 KiB text body, 5 the GET with fresh values each request, 6 the
+ * request perf/run_http.sh sends through the gateway.
+ *
  * The requests of a workload repeat, so lib/waf's memos (a value's scan,
  * an operator's result, kept from earlier requests) find every short
  * value: --no-memo measures each request as if all its values were new.
@@ -45,6 +50,7 @@
 #endif
 
 #define MAX_REQ (1u << 20)
+#define N_WORKLOADS 7
 
 struct workload {
 	const char *name;
@@ -128,6 +134,26 @@ make_get_fresh(struct workload *w)
 	mark = memmem(w->req[0], w->len[0], "session=", 8);
 	if (mark != NULL)
 		w->vary[w->n_vary++] = (size_t)((const uint8_t *)mark - w->req[0]) + 8;
+}
+
+/* The request perf/mg_httpgen sends through the gateway (perf/run_http.sh
+ * with the GEN_PATH of perf/RESULTS.md): an API client's GET, three header
+ * fields, five arguments. What the WAF costs the gateway per request. */
+static void
+make_gateway_get(struct workload *w)
+{
+	static const char req[] =
+		"GET /api/v1/orders?customer=12345&status=open&limit=50&"
+		"sort=created_at&page=2 HTTP/1.1\r\nHost: perf.test\r\n"
+		"User-Agent: mg_httpgen\r\nAccept: */*\r\n\r\n";
+
+	w->name = "the gateway benchmark's GET (mg_httpgen)";
+	w->req[0] = malloc(sizeof(req));
+	if (w->req[0] == NULL)
+		exit(1);
+	memcpy(w->req[0], req, sizeof(req) - 1);
+	w->len[0] = sizeof(req) - 1;
+	w->n = 1;
 }
 
 /* Request @p n's own values: 8 letters per field from a hash of n. */
@@ -474,7 +500,7 @@ main(int argc, char **argv)
 		.paranoia = 1,
 		.mode = MG_WAF_MODE_BLOCK,
 	};
-	struct workload w[6] = { 0 };
+	struct workload w[N_WORKLOADS] = { 0 };
 	char cache[] = "/tmp/waf_bench_cache.XXXXXX";
 	char err[MG_WAF_ERRLEN];
 	struct mg_waf_ruleset *rs;
@@ -566,8 +592,9 @@ main(int argc, char **argv)
 	make_attacks(&w[3]);
 	make_text(&w[4]);
 	make_get_fresh(&w[5]);
+	make_gateway_get(&w[6]);
 	hz = tsc_hz();
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < N_WORKLOADS; i++)
 		if (only < 0 || only == i)
 			run(ctx, &w[i], seconds, hz);
 	printf("context: %zu KiB allocated, %ld KiB resident after the run\n",
@@ -583,7 +610,7 @@ main(int argc, char **argv)
 		rules = modsec_load(ms, &conf);
 		printf("libmodsecurity3 %s: load %.0f ms\n", msc_who_am_i(ms),
 		       (now_s() - t0) * 1e3);
-		for (int i = 0; rules && i < 6; i++)
+		for (int i = 0; rules && i < N_WORKLOADS; i++)
 			if (only < 0 || only == i)
 				modsec_run(ms, rules, &w[i], seconds, hz);
 		if (rules)
