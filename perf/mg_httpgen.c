@@ -11,7 +11,8 @@
  *       mode: N connections, each with one request outstanding (as wrk
  *       -cN). Connection-per-request mode: every request on a new
  *       connection with "Connection: close"; the gateway closes first, the
- *       client closes on its FIN and opens the next.
+ *       client closes on its FIN and opens the next. Each "{n}" of
+ *       --path becomes 8 hex digits that change with every request.
  *   port 1 "int": the endpoints: listeners on endpoint:eport that answer
  *       every GET with a fixed 200 response of --size body bytes.
  *
@@ -182,6 +183,14 @@ static uint32_t n_srvs, srv_free = UINT32_MAX;
 
 static char request[512];
 static uint32_t request_len;
+/* "{n}" in --path: 8 characters of the request head rewritten before each
+ * request, so that no two requests carry the same values (what a WAF's
+ * memos see from live traffic) */
+#define GEN_FRESH_MAX	4
+#define GEN_FRESH_LEN	8
+static uint32_t fresh_at[GEN_FRESH_MAX];
+static unsigned n_fresh;
+static uint64_t fresh_seq;
 static char *response;
 static uint32_t response_len;
 
@@ -340,6 +349,21 @@ lat_record(uint64_t t_start)
 	lat_hist[RTE_MIN(us, (uint64_t)GEN_LAT_US)]++;
 }
 
+/* Each "{n}" of the path: 8 hex digits of a hash of the request's number
+ * (a counter would keep most of its digits from request to request) */
+static void
+fresh_values(void)
+{
+	for (unsigned f = 0; f < n_fresh; f++) {
+		uint64_t x = (++fresh_seq) * 0x9e3779b97f4a7c15ull;
+
+		x ^= x >> 31;
+		for (unsigned i = 0; i < GEN_FRESH_LEN; i++)
+			request[fresh_at[f] + i] =
+				"0123456789abcdef"[(x >> (4 * i)) & 15];
+	}
+}
+
 static void
 cli_send_request(struct cli *cl)
 {
@@ -349,6 +373,7 @@ cli_send_request(struct cli *cl)
 	cl->t_start = cl->state == CLI_CONNECTING && !o.keepalive
 		? cl->t_start : rte_rdtsc();
 	cl->state = CLI_WAIT_RESPONSE;
+	fresh_values();
 	if (mg_tcp_send_copy(cl->c, request, request_len, now_us) !=
 	    (int)request_len) {
 		count(GEN_E_SEND_FAILED);
@@ -841,15 +866,39 @@ listen_endpoints(void)
 static int
 build_messages(void)
 {
+	char path[256];
+	const char *p = o.path, *mark;
+	size_t len = 0;
 	int n, h;
 
+	/* each "{n}" becomes GEN_FRESH_LEN placeholder bytes, found again
+	 * in the head below */
+	while ((mark = strstr(p, "{n}")) != NULL && n_fresh < GEN_FRESH_MAX) {
+		if (len + (size_t)(mark - p) + GEN_FRESH_LEN >= sizeof(path))
+			return -EINVAL;
+		memcpy(path + len, p, (size_t)(mark - p));
+		len += (size_t)(mark - p);
+		memset(path + len, '\x01', GEN_FRESH_LEN);
+		len += GEN_FRESH_LEN;
+		n_fresh++;
+		p = mark + 3;
+	}
+	if (len + strlen(p) >= sizeof(path))
+		return -EINVAL;
+	strcpy(path + len, p);
 	n = snprintf(request, sizeof(request),
 		     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mg_httpgen\r\n"
-		     "Accept: */*\r\n%s\r\n", o.path, o.host,
+		     "Accept: */*\r\n%s\r\n", path, o.host,
 		     o.keepalive ? "" : "Connection: close\r\n");
 	if (n < 0 || (size_t)n >= sizeof(request))
 		return -EINVAL;
 	request_len = (uint32_t)n;
+	for (unsigned f = 0; f < n_fresh; f++) {
+		mark = memchr(f ? request + fresh_at[f - 1] + GEN_FRESH_LEN :
+			      request, '\x01', request_len);
+		fresh_at[f] = (uint32_t)(mark - request);
+	}
+	fresh_values();
 	response = rte_malloc("gen_response", o.size + 256, 0);
 	if (response == NULL)
 		return -ENOMEM;
@@ -948,6 +997,8 @@ usage(void)
 		"         [--endpoints A-B] [--eport P] [--dut-int A]\n"
 		"         [--warmup S] [--duration S] [--tail S]\n"
 		"         [--setup-timeout S] [--show-request]\n"
+		"  --path: each \"{n}\" (up to 4) becomes 8 hex digits that\n"
+		"       change with every request.\n"
 		"  EAL: two ports, 0 = ext (clients, towards the VIP),\n"
 		"       1 = int (the endpoints).\n");
 }

@@ -39,7 +39,8 @@
 #   scheduling alone), WAF=1 (meshgate's listener gets the CRS 3.3.4 at
 #   paranoia level 1 in block mode, as crs-setup.conf ships it: the WAF's
 #   cost in the gateway), GEN_PATH (memif: the request target, "/" by
-#   default; e.g. a query with arguments for the WAF), SCHEME=https (lab:
+#   default; e.g. a query with arguments for the WAF; each "{n}" in it
+#   becomes 8 hex digits new with every request), SCHEME=https (lab:
 #   TLS 1.3 from wrk to each proxy, the lab's ECDSA P-256 certificate for
 #   api.lab.test, plain HTTP to the endpoints; a "close" case is then a
 #   full handshake per request).
