@@ -894,8 +894,11 @@ build_messages(void)
 		return -EINVAL;
 	request_len = (uint32_t)n;
 	for (unsigned f = 0; f < n_fresh; f++) {
-		mark = memchr(f ? request + fresh_at[f - 1] + GEN_FRESH_LEN :
-			      request, '\x01', request_len);
+		uint32_t from = f ? fresh_at[f - 1] + GEN_FRESH_LEN : 0;
+
+		mark = memchr(request + from, '\x01', request_len - from);
+		if (mark == NULL)
+			return -EINVAL;
 		fresh_at[f] = (uint32_t)(mark - request);
 	}
 	fresh_values();
