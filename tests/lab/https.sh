@@ -121,7 +121,9 @@ check_ge "failures by reason: SPIFFE ID mismatch (cluster side)" 1 \
 
 # --- testssl.sh: nothing weak offered ------------------------------------------------
 # Protocols, cipher categories and the vulnerability checks; any finding
-# above INFO (or a WARN: a check that could not run) fails.
+# above INFO (or a WARN: a check that could not run) fails. testssl.sh's
+# notes on its own openssl (no GOST engine, an old version) say nothing of
+# the server: left out.
 out=$MG_TMP/testssl.json
 in_client testssl --quiet --color 0 --warnings off --ip 10.10.0.100 \
 	--add-ca "$pki/ca.crt" -p -s -U --jsonfile "$out" api.lab.test:443 \
@@ -132,8 +134,10 @@ flagged=$(/usr/bin/python3 - "$out" <<-'PY'
 	    findings = json.load(open(sys.argv[1]))
 	except (OSError, ValueError) as e:
 	    sys.exit("no testssl.sh result: %s" % e)
+	client = ("engine_problem", "old_fart", "too_old_openssl")
 	bad = [f for f in findings
-	       if f.get("severity") in ("LOW", "MEDIUM", "HIGH", "CRITICAL", "WARN")]
+	       if f.get("severity") in ("LOW", "MEDIUM", "HIGH", "CRITICAL", "WARN")
+	       and f.get("id") not in client]
 	for f in bad:
 	    print("%s %s: %s" % (f["severity"], f["id"], f["finding"]))
 	print(len(bad) if findings else "none")
