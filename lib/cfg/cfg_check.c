@@ -1250,9 +1250,6 @@ waf_index(const struct mg_config *cfg, const char *name)
 	return -1;
 }
 
-/* WAF policies: unique names, rule ids and "ID:TARGET" that parse; the
- * listeners' and routes' references resolved (the files themselves are
- * read, and their errors reported, by lib/waf at start). */
 /* s can stand between double quotes in the SecLang the gateway writes
  * for lib/waf (SecRuleRemoveByTag "s"): a quote or a newline would end
  * the directive early and start another */
@@ -1265,6 +1262,9 @@ seclang_quotable(const char *s)
 	return true;
 }
 
+/* WAF policies: unique names, rule ids and "ID:TARGET" that parse; the
+ * listeners' and routes' references resolved (the files themselves are
+ * read, and their errors reported, by lib/waf at start). */
 static void
 check_waf(struct cfg_ctx *ctx)
 {
