@@ -767,6 +767,26 @@ cache_path(const struct mg_waf_ruleset *rs, const char *dir, char *path,
 	snprintf(path, len, "%s/waf-%s.hsdb", dir, rs->cache_key);
 }
 
+/* dir and its missing parents, as mkdir -p does: the default,
+ * /var/cache/meshgate/waf, has no parent on a fresh machine */
+static void
+make_dirs(const char *dir)
+{
+	char p[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p))
+		return;
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i < n; i++)
+		if (p[i] == '/') {
+			p[i] = '\0';
+			(void)mkdir(p, 0755);
+			p[i] = '/';
+		}
+	(void)mkdir(p, 0755);
+}
+
 /* Write the regex modes and every database; a failure only costs the
  * next start a compile. */
 static void
@@ -775,7 +795,7 @@ cache_store(struct mg_waf_ruleset *rs, const char *dir)
 	char path[4096], tmp[4200];
 	int fd;
 
-	(void)mkdir(dir, 0755);
+	make_dirs(dir);
 	cache_path(rs, dir, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);

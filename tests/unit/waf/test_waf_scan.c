@@ -496,22 +496,26 @@ out_rs:
 	mg_waf_ruleset_free(ref);
 }
 
-/* A second load comes from the cache; a damaged file is compiled over. */
+/*
+ * A second load comes from the cache, whose directory the first made
+ * with its parents; a damaged file is compiled over.
+ */
 static void
 test_cache(void)
 {
 	static const char text[] =
 		"SecRule ARGS \"@rx (?i)union\\s+select\" \"id:1,phase:2,log\"\n"
 		"SecRule ARGS \"@pm etc/passwd\" \"id:2,phase:2,log\"\n";
-	char dir[] = "/tmp/test_waf_cache.XXXXXX", path[512];
+	char base[] = "/tmp/test_waf_cache.XXXXXX", dir[256], path[512];
 	struct mg_waf_conf conf = { .cache_dir = dir };
 	struct mg_waf_ruleset *rs;
 	FILE *f;
 
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(base) == NULL) {
 		MG_CHECK(0);
 		return;
 	}
+	snprintf(dir, sizeof(dir), "%s/var/cache/meshgate/waf", base);
 	rs = mg_waf_load_text("t.conf", text, &conf, err, sizeof(err));
 	MG_CHECK(rs && !mg_waf_ruleset_stats(rs)->from_cache);
 	if (rs == NULL)
@@ -545,7 +549,7 @@ test_cache(void)
 		mg_waf_ctx_free(ctx);
 	}
 	mg_waf_ruleset_free(rs);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	snprintf(path, sizeof(path), "rm -rf %s", base);
 	MG_CHECK(system(path) == 0);
 }
 
