@@ -203,6 +203,22 @@ mg_stop() {
 	[ "$killed" = 0 ] && [ "$MG_EXIT_STATUS" = 0 ]
 }
 
+# lab_waf_cfg [block]: print the path of cfg/lab-waf.cfg made runnable from
+# anywhere ($MG_TMP/lab-waf.cfg: the regression setup file by absolute path,
+# the audit log in $MG_TMP/waf-audit.log). "block": blocking mode at
+# paranoia level 1 with crs-setup.conf alone, as a deployment runs the CRS.
+lab_waf_cfg() {
+	local out=$MG_TMP/lab-waf.cfg
+	sed -e "s|\"tests/waf/|\"$MG_ROOT/tests/waf/|" \
+		-e "s|/run/meshgate-lab/waf-audit.log|$MG_TMP/waf-audit.log|" \
+		"$MG_ROOT/cfg/lab-waf.cfg" >"$out"
+	if [ "${1:-}" = block ]; then
+		sed -i -e 's/mode = "detect";/mode = "block";/' \
+			-e 's/paranoia_level = 4;/paranoia_level = 1;/' -e '/pre_files/d' "$out"
+	fi
+	echo "$out"
+}
+
 # mg_running: the appliance started by mg_start is still alive.
 mg_running() { [ -n "$MG_PID" ] && kill -0 "$MG_PID" 2>/dev/null; }
 

@@ -19,10 +19,7 @@ done
 lab_require
 lab_up
 
-cfg=$MG_TMP/lab-waf.cfg
-sed -e "s|\"tests/waf/|\"$MG_ROOT/tests/waf/|" \
-	-e "s|/run/meshgate-lab/waf-audit.log|$MG_TMP/waf-audit.log|" \
-	"$MG_ROOT/cfg/lab-waf.cfg" >"$cfg"
+cfg=$(lab_waf_cfg)
 # A cold start compiles the rules' Hyperscan databases (about a minute on
 # a loaded 2-core machine); later starts load them from the cache.
 MG_START_TIMEOUT=300 mg_start "$cfg"
@@ -43,9 +40,8 @@ check "audit lines carry the correlation header and rule ids" \
 mg_stop
 
 # --- blocking mode, paranoia level 1, cached databases ----------------------
-sed -i -e 's/mode = "detect";/mode = "block";/' -e 's/paranoia_level = 4;/paranoia_level = 1;/' \
-	-e '/pre_files/d' \
-	-e 's|rules_header = true;|&\n\t\texclude_targets_by_tag = ( "attack-xss:ARGS:bio" );|' "$cfg"
+cfg=$(lab_waf_cfg block)
+sed -i 's|rules_header = true;|&\n\t\texclude_targets_by_tag = ( "attack-xss:ARGS:bio" );|' "$cfg"
 MG_START_TIMEOUT=300 mg_start "$cfg"
 check "the loader's notes are logged (initcol: no persistent collections)" \
 	grep -q 'waf crs-regression: .*initcol, expirevar' "$MG_LOG"
