@@ -205,12 +205,14 @@ mg_stop() {
 
 # lab_waf_cfg [block]: print the path of cfg/lab-waf.cfg made runnable from
 # anywhere ($MG_TMP/lab-waf.cfg: the regression setup file by absolute path,
-# the audit log in $MG_TMP/waf-audit.log). "block": blocking mode at
-# paranoia level 1 with crs-setup.conf alone, as a deployment runs the CRS.
+# the audit log in $MG_TMP/waf-audit.log, the databases' cache in
+# $MG_WAF_TEST_CACHE if set). "block": blocking mode at paranoia level 1
+# with crs-setup.conf alone, as a deployment runs the CRS.
 lab_waf_cfg() {
 	local out=$MG_TMP/lab-waf.cfg
 	sed -e "s|\"tests/waf/|\"$MG_ROOT/tests/waf/|" \
 		-e "s|/run/meshgate-lab/waf-audit.log|$MG_TMP/waf-audit.log|" \
+		-e "s|\"/var/cache/meshgate/waf\"|\"${MG_WAF_TEST_CACHE:-/var/cache/meshgate/waf}\"|" \
 		"$MG_ROOT/cfg/lab-waf.cfg" >"$out"
 	if [ "${1:-}" = block ]; then
 		sed -i -e 's/mode = "detect";/mode = "block";/' \

@@ -11,7 +11,8 @@
 # own report) and OUTDIR/audit.log (one JSON line per request), then checks
 # the failures against tests/waf/KNOWN_FAILURES.md: the exit status is 0
 # when every failure is a known one and at least 97% of the tests pass.
-# Environment: MG_WAF_CORPUS, MG_CRS_REPLAY, MG_CRS_SETUP, MG_CRS_RULES.
+# Environment: MG_WAF_CORPUS, MG_CRS_REPLAY, MG_CRS_SETUP, MG_CRS_RULES,
+# MG_WAF_TEST_CACHE (the compiled databases' cache; OUTDIR/cache if unset).
 #
 # modsec_reference.sh sources this file for corpus_settings, free_port,
 # replay_corpus and stop_pid, so that ModSecurity v3 sees the same
@@ -82,7 +83,8 @@ run_corpus_main() {
 	# Empty before the start: a reused OUTDIR's old "serving on" would
 	# end the wait below at once.
 	: > "$out/serve.log"
-	"$waf" --setup "$setup" --rules-dir "$rules" --cache-dir "$out/cache" \
+	"$waf" --setup "$setup" --rules-dir "$rules" \
+		--cache-dir "${MG_WAF_TEST_CACHE:-$out/cache}" \
 		--pre "$regression_setup" --serve "$port" --quiet \
 		--audit-log "$out/audit.log" > "$out/serve.log" 2>&1 &
 	waf_pid=$!

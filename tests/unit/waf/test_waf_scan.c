@@ -420,10 +420,10 @@ test_crs_differential(void)
 		printf("skipped: %s not installed\n", CRS_RULES);
 		return;
 	}
-	/* a cache beside the test binary survives between runs */
-	snprintf(cache, sizeof(cache), "%s/waf-cache",
+	/* the test suites' cache (tests/meson.build) survives between runs */
+	snprintf(cache, sizeof(cache), "%s",
 		 getenv("MG_WAF_TEST_CACHE") ? getenv("MG_WAF_TEST_CACHE") :
-		 "/tmp");
+		 "/tmp/waf-cache");
 	ref_conf.no_scan_sets = true;
 	ref_conf.no_fold = true;
 	ref_conf.cache_dir = NULL;
