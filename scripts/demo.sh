@@ -95,7 +95,7 @@ say "the WAF: the OWASP Core Rule Set 3.3.4 as Debian ships it, on Hyperscan, pa
 echo "  (the first start compiles the rules into Hyperscan databases, a minute or so here;"
 echo "   later starts load them from /var/cache/meshgate/waf)"
 MG_START_TIMEOUT=300 mg_start "$(lab_waf_cfg block)"
-grep -o 'waf crs-regression: [0-9]* rules.*' "$MG_LOG" | sed 's/^/  /'
+grep -o 'waf crs: [0-9]* rules.*' "$MG_LOG" | sed 's/^/  /'
 wait_for 10 c -f -o /dev/null "$url/"
 # Each request: what it is, the status, and the matched rules the
 # appliance lists in X-Meshgate-Waf-Rules (cfg/lab-waf.cfg turns that on).

@@ -206,8 +206,8 @@ mg_stop() {
 # lab_waf_cfg [block]: print the path of cfg/lab-waf.cfg made runnable from
 # anywhere ($MG_TMP/lab-waf.cfg: the regression setup file by absolute path,
 # the audit log in $MG_TMP/waf-audit.log, the databases' cache in
-# $MG_WAF_TEST_CACHE if set). "block": blocking mode at paranoia level 1
-# with crs-setup.conf alone, as a deployment runs the CRS.
+# $MG_WAF_TEST_CACHE if set). "block": the policy "crs", blocking at
+# paranoia level 1 with crs-setup.conf alone, as a deployment runs the CRS.
 lab_waf_cfg() {
 	local out=$MG_TMP/lab-waf.cfg
 	sed -e "s|\"tests/waf/|\"$MG_ROOT/tests/waf/|" \
@@ -216,7 +216,8 @@ lab_waf_cfg() {
 		"$MG_ROOT/cfg/lab-waf.cfg" >"$out"
 	if [ "${1:-}" = block ]; then
 		sed -i -e 's/mode = "detect";/mode = "block";/' \
-			-e 's/paranoia_level = 4;/paranoia_level = 1;/' -e '/pre_files/d' "$out"
+			-e 's/paranoia_level = 4;/paranoia_level = 1;/' -e '/pre_files/d' \
+			-e 's/"crs-regression";/"crs";/' "$out"
 	fi
 	echo "$out"
 }

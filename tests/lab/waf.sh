@@ -44,7 +44,7 @@ cfg=$(lab_waf_cfg block)
 sed -i 's|rules_header = true;|&\n\t\texclude_targets_by_tag = ( "attack-xss:ARGS:bio" );|' "$cfg"
 MG_START_TIMEOUT=300 mg_start "$cfg"
 check "the loader's notes are logged (initcol: no persistent collections)" \
-	grep -q 'waf crs-regression: .*initcol, expirevar' "$MG_LOG"
+	grep -q 'waf crs: .*initcol, expirevar' "$MG_LOG"
 wait_for 10 in_client curl -sf -o /dev/null --max-time 2 http://10.10.0.100/
 out=$(in_client curl -s --max-time 5 -w ' %{http_code}' "http://10.10.0.100/search?q=1%27%20or%201=1--")
 check_match "block mode: SQL injection answered 403 with the JSON reason" \
