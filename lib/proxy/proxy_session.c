@@ -1348,8 +1348,11 @@ px_client_event(struct mg_tcp_conn *c, enum mg_tcp_event ev, void *user)
 		int r = px_tls_progress(s->px, c, s->ctls);
 
 		if (r < 0) {
-			/* the alert is queued: FIN after it */
-			s->px->st.tls_failures++;
+			/* the alert is queued: FIN after it. The closing
+			 * session's later events (the alert sent, the
+			 * client's FIN) meet the same failure: counted once. */
+			if (s->state != S_CLOSING)
+				s->px->st.tls_failures++;
 			session_close(s);
 			return;
 		}

@@ -25,7 +25,11 @@ wait_for 10 tc -f -o /dev/null https://api.lab.test/echo/up
 check_eq "HTTPS to api.lab.test (TLS 1.3, IPsec-MB record path)" 200 \
 	"$(code --tlsv1.3 https://api.lab.test/echo/a)"
 check_eq "TLS 1.2" 200 "$(code --tlsv1.2 --tls-max 1.2 https://api.lab.test/echo/a)"
+tls_failures() { mg_telemetry /meshgate/http /meshgate/http tls_failures; }
+before=$(tls_failures)
 check_eq "TLS 1.1 refused" 000 "$(code --tlsv1.1 --tls-max 1.1 https://api.lab.test/echo/a)"
+sleep 0.5	# the connection's last events (the alert sent, the FIN)
+check_eq "... a failed handshake counted once in tls_failures" 1 "$(($(tls_failures) - before))"
 check_eq "SNI *.lab.test: the wildcard certificate" 200 "$(code https://www.lab.test/echo/a)"
 cn=$(in_client openssl s_client -connect 10.10.0.100:443 -servername other.example \
 	</dev/null 2>/dev/null | sed -n 's/^subject=.*CN = \([^,]*\).*/\1/p')
