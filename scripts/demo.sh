@@ -8,7 +8,10 @@
 #  2. meshgate on cfg/lab-waf.cfg in blocking mode: the WAF (the OWASP Core
 #     Rule Set 3.3.4 on Hyperscan) passing API calls and answering attacks
 #     403, the matched rules, the audit log;
-#  3. meshgate on cfg/lab-http.cfg: the L7 gateway - routes by host, path,
+#  3. meshgate on cfg/lab-https.cfg: TLS at the edge, client certificates
+#     (a missing or revoked one refused), re-encryption with mTLS to
+#     endpoints that require meshgate's client certificate;
+#  4. meshgate on cfg/lab-http.cfg: the L7 gateway - routes by host, path,
 #     header and query, rewrites and header changes, a canary split, HTTP
 #     health checks, retries, a circuit breaker, the access log.
 # Everything is torn down at the end (pass --keep to leave the lab and the
@@ -129,6 +132,42 @@ printf '  /meshgate/http: waf_matched %s, waf_blocked %s, waf_bodies_held %s\n' 
 	"$(mg_telemetry /meshgate/http /meshgate/http waf_blocked)" \
 	"$(mg_telemetry /meshgate/http /meshgate/http waf_bodies_held)"
 say "stopping the WAF configuration"
+mg_stop
+
+# ------------------------------------------------------------------ TLS
+pki=${MG_LAB_STATE:-/run/meshgate-lab}/pki
+https_cfg=$MG_TMP/lab-https.cfg
+sed "s|/run/meshgate-lab/pki|$pki|g" cfg/lab-https.cfg >"$https_cfg"
+mg_start "$https_cfg"
+# curl to https://api.lab.test/ (the VIP), trusting the lab's CA
+tc() { c --cacert "$pki/ca.crt" --resolve api.lab.test:443:10.10.0.100 "$@"; }
+wait_for 10 tc -f -o /dev/null https://api.lab.test/echo/up
+
+say "TLS at the edge (cfg/lab-https.cfg, the lab's CA): what curl negotiated with the VIP"
+tc -v -o /dev/null https://api.lab.test/echo/a 2>&1 |
+	grep -E '^\* (SSL connection using|ALPN: server accepted|Server certificate)|^\*  (subject|issuer|expire date):' |
+	sed 's/^\* */  /'
+printf '  TLS 1.1 offered alone: %s (refused)\n' \
+	"$(tc -o /dev/null -w '%{http_code}' --tlsv1.1 --tls-max 1.1 https://api.lab.test/echo/a || true)"
+
+say "client certificates (mTLS from partners) on /secure/"
+printf '  none sent: %s\n' "$(tc -o /dev/null -w '%{http_code}' https://api.lab.test/secure/x)"
+printf '  revoked (CRL): %s (handshake refused)\n' \
+	"$(tc -o /dev/null -w '%{http_code}' --cert "$pki/client-revoked.crt" \
+		--key "$pki/client-revoked.key" https://api.lab.test/secure/x || true)"
+echo "  valid: the endpoint received"
+tc --cert "$pki/client.crt" --key "$pki/client.key" https://api.lab.test/secure/x |
+	/usr/bin/python3 -c 'import json, sys
+h = dict((k.lower(), v) for k, v in json.load(sys.stdin)["headers"])
+print("    x-forwarded-client-cert:", h.get("x-forwarded-client-cert"))
+print("    x-forwarded-proto:", h.get("x-forwarded-proto"))'
+
+say "re-encryption to the mesh: /mesh/ goes to nginx endpoints that require meshgate's client certificate"
+for _ in 1 2 3 4 5 6; do tc https://api.lab.test/mesh/; done | sort | uniq -c
+printf '  /meshgate/http: tls_handshakes %s, tls_failures %s\n' \
+	"$(mg_telemetry /meshgate/http /meshgate/http tls_handshakes)" \
+	"$(mg_telemetry /meshgate/http /meshgate/http tls_failures)"
+say "stopping the TLS configuration"
 mg_stop
 
 # ------------------------------------------------------------------ L7
