@@ -95,7 +95,7 @@ c() { ip netns exec mg-client curl -s --max-time 5 "$@"; }
 
 # ------------------------------------------------------------------ WAF
 say "the WAF: the OWASP Core Rule Set 3.3.4 as Debian ships it, on Hyperscan, paranoia level 1, blocking"
-echo "  (the first start compiles the rules into Hyperscan databases, a minute or so here;"
+echo "  (the first start compiles the rules into Hyperscan databases, 20 s to a minute here;"
 echo "   later starts load them from /var/cache/meshgate/waf)"
 MG_START_TIMEOUT=300 mg_start "$(lab_waf_cfg block)"
 grep -o 'waf crs: [0-9]* rules.*' "$MG_LOG" | sed 's/^/  /'
